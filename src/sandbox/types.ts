@@ -1,0 +1,91 @@
+import type { KubeletLogConfig, KubeletProfile } from './kubelet/types.js';
+
+/** One node of the sandbox cluster. */
+export interface SandboxNodeSpec {
+  name: string;
+  profile: KubeletProfile;
+  /** Defaults by profile: 'old' → v1.26.15, otherwise v1.36.1. */
+  kubeletVersion?: string;
+  /** Defaults: 'windows' profile → windows, else linux. */
+  os?: 'linux' | 'windows';
+  /** Extra labels (kubernetes.io/os, hostname and arch are always set). */
+  labels?: Record<string, string>;
+  /** e.g. ['control-plane'] → node-role.kubernetes.io/control-plane="" */
+  roles?: string[];
+  ready?: boolean;
+  /** Overrides of the profile's kubelet config. */
+  config?: Partial<KubeletLogConfig>;
+  /** Seed for generated logs (default: derived from name). */
+  seed?: number;
+}
+
+export interface SandboxOptions {
+  /** Defaults to the standard demo cluster (see defaultNodes()). */
+  nodes?: SandboxNodeSpec[];
+  /** Adds N healthy linux workers named fleet-0000.. (share one journal to keep start-up cheap). */
+  fleet?: number;
+  /** Fixed per-request latency added by fleet kubelets before answering (fan-out benchmarks). */
+  fleetLatencyMs?: number;
+  /** Where to write kubeconfig, CA and /var/log trees; a fresh temp dir by default. */
+  dir?: string;
+  /** 'auto' uses real journalctl when journalctl and systemd-journal-remote exist. */
+  journalBackend?: 'auto' | 'journalctl' | 'inprocess';
+  /** Kubelet copy deadline (upstream 30 000 ms). */
+  deadlineMs?: number;
+  /** "Now" for generated logs (default: the real now, rounded to the minute). */
+  now?: Date;
+  /** Bytes the 'huge' profile streams (default 2 GiB). */
+  hugeBytes?: number;
+}
+
+export interface RequestRecord {
+  id: number;
+  /** ms since epoch when the request arrived */
+  start: number;
+  method: string;
+  /** URL path as received by the apiserver (percent-decoding not applied) */
+  path: string;
+  /** Parsed query: every key with all its values, in order */
+  query: Record<string, string[]>;
+  rawQuery: string;
+  /** authenticated user name, or undefined when unauthenticated */
+  user?: string;
+  /** node name when this is a /api/v1/nodes/{n}/proxy/... request */
+  node?: string;
+  /** proxied sub-path, e.g. "logs/" or "configz" */
+  proxyPath?: string;
+  headers: { range?: string; acceptEncoding?: string; accept?: string; userAgent?: string; contentType?: string };
+  status: number;
+  bytes: number;
+  durationMs: number;
+  /** the client went away before the response was complete */
+  aborted: boolean;
+  /** journalctl argv the kubelet ran for this request, when it ran one */
+  journalArgs?: string[];
+}
+
+export interface RequestLog {
+  readonly entries: readonly RequestRecord[];
+  /** Highest number of requests in flight at once, overall and per node (proxy requests). */
+  readonly maxConcurrent: number;
+  readonly maxConcurrentPerNode: ReadonlyMap<string, number>;
+  readonly inFlight: number;
+  /** Forget entries and reset the maxima. */
+  clear(): void;
+  /** Resolves when no request is in flight (or rejects after timeoutMs). */
+  waitIdle(timeoutMs?: number): Promise<void>;
+}
+
+export interface Sandbox {
+  apiserverUrl: string; // https://127.0.0.1:PORT
+  kubeconfigPath: string; // contexts: "sandbox-admin" (current) and "sandbox-restricted"
+  caPath: string;
+  tokens: { admin: string; restricted: string };
+  dir: string;
+  nodes: SandboxNodeSpec[];
+  requestLog: RequestLog;
+  /** Write requests seen (anything but GET/HEAD, SelfSubjectAccessReview POSTs excluded). */
+  writes(): RequestRecord[];
+  /** Stop/start the apiserver's listener (for fault tests) without losing state. */
+  close(): Promise<void>;
+}
