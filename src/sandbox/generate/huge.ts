@@ -126,9 +126,12 @@ export function hugeJournalStream(opts: HugeJournalOptions): Readable {
   const fillHead = Buffer.from(` ${host} kernel: `);
   const minLen = STAMP_LEN + fillHead.length + 2;
 
-  const avgLen = bodies.reduce((s, b) => s + b.len, 0) / bodies.length;
+  let pickedLen = 0;
+  for (const p of picks) pickedLen += bodies[p]!.len;
+  const avgLen = pickedLen / PICKS;
   // Plain numbers rather than bigint: far cheaper per line, and microseconds stay exact below 2^53.
-  let t = opts.start ? opts.start.getTime() * 1000 : Date.now() * 1000 - Math.floor((total / avgLen) * MEAN_GAP_USEC);
+  const avgGap = gaps.reduce((a, g) => a + g, 0) / gaps.length;
+  let t = opts.start ? opts.start.getTime() * 1000 : Date.now() * 1000 - Math.floor((total / avgLen) * avgGap);
 
   let sec = -1;
   const stamp = Buffer.alloc(15); // "Nov 27 03:44:01"
