@@ -1,4 +1,4 @@
-import type { KubeletLogConfig, KubeletProfile } from './kubelet/types.js';
+import type { KubeletLogConfig, KubeletProfile, KubeletRequestRecord } from './kubelet/types.js';
 
 /** One node of the sandbox cluster. */
 export interface SandboxNodeSpec {
@@ -62,6 +62,8 @@ export interface RequestRecord {
   aborted: boolean;
   /** journalctl argv the kubelet ran for this request, when it ran one */
   journalArgs?: string[];
+  /** The kubelet's own record of the proxied request (arrives when the kubelet finishes it). */
+  kubelet?: KubeletRequestRecord;
 }
 
 export interface RequestLog {
