@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+import './v8-flags.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { ConfigError, helpText, parseArgs, type ServerConfig } from './config.js';
+import { connectKube } from './kube/connect.js';
+import { KubeConfigError } from './kube/kubeconfig.js';
+import { createServer } from './server.js';
+import { VERSION } from './version.js';
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`kube-node-logs-mcp: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (parsed.help) {
+    process.stdout.write(helpText(VERSION));
+    return 0;
+  }
+  if (parsed.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (parsed.summarize) {
+    const { runSummarize } = await import('./logs/summarize-cli.js');
+    return runSummarize(
+      { file: parsed.summarize.file, budgetChars: parsed.config.defaultOutputChars, maxBytes: parsed.config.maxBytesPerNode },
+      { stdin: process.stdin, stdout: process.stdout },
+    );
+  }
+
+  const config: ServerConfig = { ...parsed.config };
+  const cleanups: (() => Promise<void> | void)[] = [];
+  if (parsed.demo) {
+    const { startSandbox } = await import('./sandbox/index.js');
+    const sandbox = await startSandbox({});
+    cleanups.push(() => sandbox.close());
+    config.kubeconfig = sandbox.kubeconfigPath;
+    config.context = undefined;
+    process.stderr.write(`kube-node-logs-mcp: --demo: serving the built-in sandbox cluster at ${sandbox.apiserverUrl} (kubeconfig ${sandbox.kubeconfigPath})\n`);
+  }
+
+  let kube;
+  try {
+    kube = connectKube(config);
+  } catch (err) {
+    if (err instanceof KubeConfigError) {
+      process.stderr.write(`kube-node-logs-mcp: ${err.message}\n`);
+      for (const c of cleanups) await c();
+      return 2;
+    }
+    throw err;
+  }
+  cleanups.push(() => kube.close());
+
+  const server = createServer({ kube, config });
+  let closing = false;
+  const shutdown = async (code: number) => {
+    if (closing) return;
+    closing = true;
+    // Closing the server aborts in-flight requests (their extra.signal fires).
+    await server.close().catch(() => undefined);
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void shutdown(0));
+  process.on('SIGINT', () => void shutdown(0));
+
+  if (config.transport === 'http') {
+    process.stderr.write('kube-node-logs-mcp: --transport http is not available in this build yet; use stdio.\n');
+    await shutdown(2);
+    return 2;
+  }
+  const transport = new StdioServerTransport();
+  // The SDK does not watch stdin: without this, a client that goes away leaves the process orphaned.
+  process.stdin.on('close', () => void shutdown(0));
+  await server.connect(transport);
+  process.stderr.write(`kube-node-logs-mcp ${VERSION}: serving MCP over stdio (cluster ${kube.server})\n`);
+  return -1;
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`kube-node-logs-mcp: fatal: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

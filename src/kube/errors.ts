@@ -1,0 +1,98 @@
+/**
+ * Failures talking to the cluster, classified so the tools can say what went wrong and what fixes it.
+ * Messages never carry raw response bodies beyond a short, sanitized excerpt: bodies can hold log text.
+ */
+
+export type KubeErrorKind =
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-found'
+  | 'unavailable'
+  | 'rate-limited'
+  | 'server-error'
+  | 'bad-request'
+  | 'timeout'
+  | 'aborted'
+  | 'tls'
+  | 'connection'
+  | 'auth-plugin'
+  | 'protocol';
+
+export class KubeError extends Error {
+  constructor(
+    readonly kind: KubeErrorKind,
+    message: string,
+    readonly status?: number,
+    /** Message of a Kubernetes Status body, when there was one. */
+    readonly statusMessage?: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'KubeError';
+  }
+}
+
+/** A short, single-line, printable excerpt of an untrusted text, for error messages. */
+export function excerpt(text: string, max = 200): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+/g, ' ').trim();
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+export function parseStatusMessage(body: string): string | undefined {
+  try {
+    const obj = JSON.parse(body) as { kind?: string; message?: unknown };
+    if (obj && obj.kind === 'Status' && typeof obj.message === 'string') return obj.message;
+  } catch {
+    /* not JSON */
+  }
+  return undefined;
+}
+
+export function kindForStatus(status: number): KubeErrorKind {
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not-found';
+  if (status === 429) return 'rate-limited';
+  if (status === 502 || status === 503 || status === 504) return 'unavailable';
+  if (status >= 500) return 'server-error';
+  return 'bad-request';
+}
+
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_NOT_YET_VALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
+
+/** Turns a low-level request failure into a KubeError that says what to check. */
+export function fromNetworkError(err: unknown, server: string): KubeError {
+  if (err instanceof KubeError) return err;
+  const e = err as NodeJS.ErrnoException & { reason?: string };
+  const code = e?.code ?? '';
+  const msg = e?.message ?? String(err);
+  if (e?.name === 'AbortError' || code === 'ABORT_ERR') return new KubeError('aborted', 'The request was cancelled.');
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return new KubeError('tls', `TLS failure talking to ${server}: the server certificate does not match the server name (${excerpt(msg)}). Check the cluster's server URL or set tls-server-name in the kubeconfig.`);
+  if (TLS_CODES.has(code) || /certificate|ssl|tls/i.test(msg))
+    return new KubeError('tls', `TLS failure talking to ${server}: ${excerpt(msg)} (${code || 'TLS'}). Check certificate-authority / certificate-authority-data in the kubeconfig for this cluster.`);
+  if (code === 'ECONNREFUSED')
+    return new KubeError('connection', `Cannot reach the Kubernetes API server at ${server}: connection refused. Is the cluster running and the kubeconfig's server URL right?`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return new KubeError('connection', `Cannot resolve the Kubernetes API server host of ${server} (${code}). Check the kubeconfig's server URL.`);
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE')
+    return new KubeError('connection', `The connection to ${server} was reset (${code}). The answer may be incomplete; try again.`);
+  if (code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT')
+    return new KubeError('timeout', `Connecting to ${server} timed out (${code}).`);
+  if (code === 'ENOENT' && /spawn/i.test(msg))
+    return new KubeError('auth-plugin', `The kubeconfig's credential plugin could not be started: ${excerpt(msg)}. Install it or put it on the PATH the MCP client gives this server.`);
+  if (/exec|credential|plugin/i.test(msg))
+    return new KubeError('auth-plugin', `Getting credentials from the kubeconfig's credential plugin failed: ${excerpt(msg)}.`);
+  return new KubeError('connection', `Request to ${server} failed: ${excerpt(msg)}${code ? ` (${code})` : ''}.`);
+}

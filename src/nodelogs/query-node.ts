@@ -1,0 +1,226 @@
+import type { ServerConfig } from '../config.js';
+import type { KubeClient } from '../kube/client.js';
+import { classifyInbandLine, classifyLogAnswer, type InbandKind, type LogFailure } from '../kube/kubelet-answer.js';
+import { KubeError } from '../kube/errors.js';
+import type { RequestScheduler } from '../limits/scheduler.js';
+import { digestLines, digestLogStream, type LogDigest } from '../logs/pipeline.js';
+import { parseLineTime } from '../logs/timestamp.js';
+import { makeLocalLineFilter } from '../query/local-filter.js';
+import type { LogRequestPlan } from '../query/types.js';
+import { readFileTail } from './read-file-tail.js';
+
+export interface NodeQueryDeps {
+  kube: KubeClient;
+  scheduler: RequestScheduler;
+  config: ServerConfig;
+}
+
+export interface NodeQueryFailure {
+  kind: LogFailure['kind'] | 'unknown-service' | 'options-with-file-logger' | 'bad-boot' | 'journal-unavailable' | 'timeout' | 'busy' | 'cancelled' | 'connection';
+  message: string;
+}
+
+export interface NodeQueryOutcome {
+  node: string;
+  ok: boolean;
+  failure?: NodeQueryFailure;
+  digest?: LogDigest;
+  /** Server-made notes about this node's answer (truncation, unknown services, …). */
+  notices: string[];
+  /** The stream ran as long as the kubelet's deadline: the kubelet may have cut it. */
+  possiblyTruncated: boolean;
+  byteCapHit: boolean;
+  elapsedMs: number;
+  /** File queries: how the tail was read. */
+  file?: { bytesRead: number; fileSize?: number; reachedStart: boolean; rangeHonoured: boolean };
+}
+
+const DEADLINE_SLACK = 0.95;
+
+/** Remembers whether a byte stream ended on a newline (a stream cut by a deadline usually does not). */
+function trackEnd(body: AsyncIterable<Buffer>, state: { lastByte: number; bytes: number }): AsyncIterable<Buffer> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      for await (const chunk of body) {
+        if (chunk.length) {
+          state.lastByte = chunk[chunk.length - 1]!;
+          state.bytes += chunk.length;
+        }
+        yield chunk;
+      }
+    },
+  };
+}
+
+/** Runs one planned request against one node, under the limits, and digests the answer. */
+export async function queryNode(deps: NodeQueryDeps, node: string, plan: LogRequestPlan, opts: { signal: AbortSignal; keepTail: number }): Promise<NodeQueryOutcome> {
+  const started = Date.now();
+  const outcome = (o: Partial<NodeQueryOutcome>): NodeQueryOutcome => ({
+    node,
+    ok: false,
+    notices: [],
+    possiblyTruncated: false,
+    byteCapHit: false,
+    elapsedMs: Date.now() - started,
+    ...o,
+  });
+  try {
+    return await deps.scheduler.run(node, opts.signal, async (signal) =>
+      plan.kind === 'file' ? queryFile(deps, node, plan, signal, opts.keepTail, outcome) : queryJournal(deps, node, plan, signal, opts.keepTail, started, outcome),
+    );
+  } catch (err) {
+    return outcome({ failure: failureFromError(err, deps.config) });
+  }
+}
+
+async function queryJournal(
+  deps: NodeQueryDeps,
+  node: string,
+  plan: Extract<LogRequestPlan, { kind: 'journal' }>,
+  signal: AbortSignal,
+  keepTail: number,
+  started: number,
+  outcome: (o: Partial<NodeQueryOutcome>) => NodeQueryOutcome,
+): Promise<NodeQueryOutcome> {
+  const { config, kube } = deps;
+  const res = await kube.proxyGet(plan.path, { signal, timeoutMs: config.requestTimeoutMs });
+  const answer = await classifyLogAnswer(res, { node, isFile: false });
+  if (!answer.ok) return outcome({ failure: { kind: answer.failure.kind, message: answer.failure.message } });
+  const end = { lastByte: 10, bytes: 0 };
+  const digest = await digestLogStream(trackEnd(answer.body, end), {
+    maxBytes: config.maxBytesPerNode,
+    keepTail,
+    classifyInband: classifyInbandLine,
+    signal,
+  }).finally(() => res.abort());
+  const elapsedMs = Date.now() - started;
+  const notices: string[] = [];
+  const kinds = new Map<InbandKind, string[]>();
+  for (const { kind, line } of digest.inband) {
+    const list = kinds.get(kind as InbandKind) ?? [];
+    list.push(line);
+    kinds.set(kind as InbandKind, list);
+  }
+  const logLines = digest.linesScanned;
+  const possiblyTruncated =
+    !digest.byteCapHit && (elapsedMs >= config.kubeletDeadlineMs * DEADLINE_SLACK || (end.bytes > 0 && end.lastByte !== 10));
+  if (digest.byteCapHit)
+    notices.push(`Stopped reading ${node} after ${digest.bytesRead} bytes (the per-node cap, --max-bytes-per-node); older lines in the answer were not read. Narrow with sinceTime/untilTime, tailLines or pattern.`);
+  if (possiblyTruncated)
+    notices.push(`The answer from ${node} took ${(elapsedMs / 1000).toFixed(1)} s, about the kubelet's ${config.kubeletDeadlineMs / 1000} s limit, or ended mid-line: the kubelet may have cut it short (possibly truncated). Narrow the time window or add tailLines/pattern.`);
+
+  const notFound = (kinds.get('log-not-found') ?? []).map((l) => l.replace(/^log not found for /, ''));
+  const fileLogger = kinds.get('options-with-file-logger') ?? [];
+  const journalErrors = kinds.get('journalctl-error') ?? [];
+  const journalUnavailable = kinds.has('journal-unavailable');
+  const fileErrors = kinds.get('file-read-error') ?? [];
+  if (fileErrors.length) notices.push(`The kubelet could not finish reading a service's log file (${fileErrors.map((l) => sanitizeShort(l)).join('; ')}): the answer may be incomplete.`);
+
+  const services = plan.services;
+  const unknown = services.filter((s) => notFound.includes(s));
+  if (unknown.length)
+    notices.push(
+      `Unknown service${unknown.length > 1 ? 's' : ''} on ${node}: ${unknown.map((s) => JSON.stringify(s)).join(', ')} — not a journald unit there, and no /var/log/${unknown[0]}, /var/log/${unknown[0]}.log or /var/log/${unknown[0]}/${unknown[0]}.log file. Check the unit name (e.g. "kubelet", "containerd") or query a file path.`,
+    );
+  if (fileLogger.length) {
+    const names = /\[(.*)\]/.exec(fileLogger[0]!)?.[1] ?? '';
+    notices.push(
+      `On ${node}, ${sanitizeShort(names)} is not a journald unit: the kubelet serves it from a /var/log file and refuses options (tailLines, sinceTime, untilTime, pattern, boot) for it. Query that service alone without options, or query its file path (e.g. "/${sanitizeShort(names.split(' ')[0] ?? '')}.log"), which this server tails and filters itself.`,
+    );
+  }
+  if (journalErrors.length && logLines === 0) {
+    const boot = plan.effective.boot;
+    return outcome({
+      digest,
+      elapsedMs,
+      failure: {
+        kind: 'bad-boot',
+        message:
+          boot !== undefined && boot !== 0
+            ? `journalctl on ${node} has no boot ${boot}: ${sanitizeShort(journalErrors[0]!)}. boot 0 is the current boot; earlier boots (-1, -2, …) exist only when journald keeps a persistent journal on the node.`
+            : `journalctl on ${node} failed: ${sanitizeShort(journalErrors[0]!)}.`,
+      },
+    });
+  }
+  if (journalUnavailable && logLines === 0)
+    return outcome({ digest, elapsedMs, failure: { kind: 'journal-unavailable', message: `The kubelet on ${node} could not run journalctl ("error: journal output not available"). The node may not use systemd-journald; query files under /var/log instead (e.g. "/syslog").` } });
+  if (logLines === 0 && unknown.length === services.length && services.length > 0)
+    return outcome({ digest, elapsedMs, notices, failure: { kind: 'unknown-service', message: notices.find((n) => n.startsWith('Unknown service')) ?? 'Unknown service.' } });
+  if (logLines === 0 && fileLogger.length && unknown.length + 1 >= services.length && services.length <= 1)
+    return outcome({ digest, elapsedMs, failure: { kind: 'options-with-file-logger', message: notices[notices.length - 1]! } });
+  if (logLines === 0 && !possiblyTruncated) notices.push(`No log entries on ${node} matched${kinds.has('no-entries') ? ' (journalctl: "-- No entries --")' : ''}.`);
+  return outcome({ ok: true, digest, notices, possiblyTruncated, byteCapHit: digest.byteCapHit, elapsedMs });
+}
+
+async function queryFile(
+  deps: NodeQueryDeps,
+  node: string,
+  plan: Extract<LogRequestPlan, { kind: 'file' }>,
+  signal: AbortSignal,
+  keepTail: number,
+  outcome: (o: Partial<NodeQueryOutcome>) => NodeQueryOutcome,
+): Promise<NodeQueryOutcome> {
+  const { config, kube } = deps;
+  const spec = plan.localFilter;
+  const hasFilter = spec.pattern !== undefined || spec.sinceMs !== undefined || spec.untilMs !== undefined;
+  const tail = await readFileTail(kube, {
+    node,
+    path: filePath(node, plan.file),
+    lines: plan.tail.lines,
+    initialBytes: plan.tail.initialBytes,
+    maxBytes: plan.tail.maxBytes,
+    makeFilter: hasFilter ? () => makeLocalLineFilter(spec, (l) => parseLineTime(l)) : undefined,
+    timeOf: (l) => parseLineTime(l),
+    sinceMs: spec.sinceMs,
+    timeoutMs: config.requestTimeoutMs,
+    signal,
+  });
+  if (!tail.ok) return outcome({ failure: { kind: tail.failure.kind, message: tail.failure.message } });
+  const r = tail.result;
+  const digest = digestLines(r.lines, { keepTail });
+  // The digest saw only the kept lines; report what was actually scanned on the node's file.
+  digest.bytesRead = r.bytesRead;
+  digest.linesFilteredOut = r.linesFilteredOut;
+  const notices: string[] = [];
+  if (!r.rangeHonoured) notices.push(`The node did not honour the HTTP Range request: only the first ${r.bytesRead} bytes of the file were read.`);
+  if (r.byteCapHit)
+    notices.push(`Read the last ${r.bytesRead} bytes of the file (the cap, --max-file-bytes) and found ${r.lines.length} matching lines, fewer than the ${plan.tail.lines} asked for; older parts of the file were not read.`);
+  if (r.lines.length === 0) notices.push(`No lines of ${plan.file} on ${node} matched${hasFilter ? ' the pattern/time window' : ' (the file is empty)'}.`);
+  return outcome({
+    ok: true,
+    digest,
+    notices,
+    byteCapHit: r.byteCapHit,
+    file: { bytesRead: r.bytesRead, fileSize: r.fileSize, reachedStart: r.reachedStart, rangeHonoured: r.rangeHonoured },
+  });
+}
+
+/**
+ * Files are fetched by path (/proxy/logs/<file>), not as ?query=<file>: with no query parameters the kubelet
+ * serves /var/log through its file server in every mode, so files stay readable on kubelets where query
+ * mode is off or does not exist, and Range requests work the same.
+ */
+export function filePath(node: string, file: string): string {
+  const segments = file.replace(/\\/g, '/').split('/').filter(Boolean).map(encodeURIComponent);
+  return `/api/v1/nodes/${encodeURIComponent(node)}/proxy/logs/${segments.join('/')}`;
+}
+
+function sanitizeShort(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  const t = s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+  return t.length > 160 ? `${t.slice(0, 160)}…` : t;
+}
+
+export function failureFromError(err: unknown, config: ServerConfig): NodeQueryFailure {
+  const e = err as Error;
+  if (e?.name === 'BusyError') return { kind: 'busy', message: e.message };
+  if (e?.name === 'CancelledError') return { kind: 'cancelled', message: 'The call was cancelled.' };
+  if (err instanceof KubeError) {
+    if (err.kind === 'aborted') return { kind: 'cancelled', message: 'The call was cancelled.' };
+    if (err.kind === 'timeout')
+      return { kind: 'timeout', message: `No complete answer within ${config.requestTimeoutMs / 1000} s (--request-timeout). The node or the apiserver is slow; narrow the query (tailLines, a shorter window) and retry.` };
+    return { kind: 'connection', message: err.message };
+  }
+  if (e?.name === 'AbortError') return { kind: 'cancelled', message: 'The call was cancelled.' };
+  return { kind: 'connection', message: `Reading logs failed: ${sanitizeShort(e?.message ?? String(err))}` };
+}

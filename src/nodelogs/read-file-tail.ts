@@ -1,0 +1,126 @@
+import type { KubeClient } from '../kube/client.js';
+import { classifyLogAnswer, type LogFailure } from '../kube/kubelet-answer.js';
+import { KubeError } from '../kube/errors.js';
+
+export interface FileTailRequest {
+  node: string;
+  /** API path of the file through the node proxy. */
+  path: string;
+  /** Lines wanted after filtering. */
+  lines: number;
+  initialBytes: number;
+  maxBytes: number;
+  /** Makes a fresh local filter (pattern and time window) for one pass over raw lines, in file order. */
+  makeFilter?: () => (line: string) => boolean;
+  /** Time of a line, to know when reading further back cannot find more lines inside the window. */
+  timeOf?: (line: string) => number | undefined;
+  sinceMs?: number;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export interface FileTailResult {
+  lines: string[];
+  /** Lines examined (in the bytes read), before filtering. */
+  linesScanned: number;
+  linesFilteredOut: number;
+  bytesRead: number;
+  fileSize?: number;
+  /** The whole file was read (the start of the file was reached). */
+  reachedStart: boolean;
+  /** Stopped at maxBytes while more lines were wanted. */
+  byteCapHit: boolean;
+  rangeHonoured: boolean;
+  requests: number;
+}
+
+function parseContentRange(v: string | undefined): { start: number; end: number; size?: number } | undefined {
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(v ?? '');
+  if (!m) return undefined;
+  return { start: Number(m[1]), end: Number(m[2]), size: m[3] === '*' ? undefined : Number(m[3]) };
+}
+
+/**
+ * The kubelet serves files without tail or filters (options with a file get a 406), so tail locally:
+ * ask for the last K bytes with a Range request and grow K (×4) until enough matching lines came back,
+ * the start of the file was reached, or maxBytes was read.
+ */
+export async function readFileTail(kube: KubeClient, req: FileTailRequest): Promise<{ ok: true; result: FileTailResult } | { ok: false; failure: LogFailure }> {
+  let want = req.initialBytes;
+  let requests = 0;
+  for (;;) {
+    requests++;
+    const res = await kube.proxyGet(req.path, { range: `bytes=-${want}`, signal: req.signal, timeoutMs: req.timeoutMs });
+    const answer = await classifyLogAnswer(res, { node: req.node, isFile: true });
+    if (!answer.ok) return answer;
+    const range = answer.status === 206 ? parseContentRange(answer.contentRange) : undefined;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let cut = false;
+    try {
+      for await (const chunk of answer.body) {
+        if (size + chunk.length > req.maxBytes) {
+          chunks.push(chunk.subarray(0, req.maxBytes - size));
+          size = req.maxBytes;
+          cut = true;
+          res.abort();
+          break;
+        }
+        chunks.push(chunk);
+        size += chunk.length;
+      }
+    } catch (err) {
+      if (req.signal.aborted) throw new KubeError('aborted', 'The request was cancelled by the caller.');
+      throw err;
+    }
+    const start = range?.start ?? 0;
+    const fileSize = range?.size ?? (answer.status === 200 && !cut ? size : undefined);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let all = text.split('\n');
+    if (all.length && all[all.length - 1] === '') all.pop();
+    // A range that starts mid-file starts mid-line: that first piece is not a line.
+    if (start > 0 && all.length) all = all.slice(1);
+    if (answer.status === 200 && cut) {
+      // The node ignored Range and sent the file from the start: keep what was read, say so.
+      const kept = filterTail(all, req);
+      return { ok: true, result: { ...kept, bytesRead: size, fileSize, reachedStart: true, byteCapHit: true, rangeHonoured: false, requests } };
+    }
+    const kept = filterTail(all, req);
+    const reachedStart = start === 0;
+    const enough = kept.lines.length >= req.lines;
+    const firstTime = req.sinceMs !== undefined && req.timeOf ? firstTimeOf(all, req.timeOf) : undefined;
+    const pastWindowStart = req.sinceMs !== undefined && firstTime !== undefined && firstTime < req.sinceMs;
+    if (reachedStart || enough || pastWindowStart || want >= req.maxBytes) {
+      return {
+        ok: true,
+        result: {
+          ...kept,
+          bytesRead: size,
+          fileSize,
+          reachedStart,
+          byteCapHit: !reachedStart && !enough && !pastWindowStart && want >= req.maxBytes,
+          rangeHonoured: answer.status === 206 || reachedStart,
+          requests,
+        },
+      };
+    }
+    want = Math.min(want * 4, req.maxBytes);
+  }
+}
+
+function filterTail(all: string[], req: FileTailRequest): { lines: string[]; linesScanned: number; linesFilteredOut: number } {
+  const matched = req.makeFilter ? all.filter(req.makeFilter()) : all;
+  return {
+    lines: matched.length > req.lines ? matched.slice(matched.length - req.lines) : matched,
+    linesScanned: all.length,
+    linesFilteredOut: all.length - matched.length,
+  };
+}
+
+function firstTimeOf(lines: string[], timeOf: (line: string) => number | undefined): number | undefined {
+  for (let i = 0; i < Math.min(lines.length, 50); i++) {
+    const t = timeOf(lines[i]!);
+    if (t !== undefined) return t;
+  }
+  return undefined;
+}
