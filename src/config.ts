@@ -185,6 +185,10 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     else if (def.default !== undefined) config[def.key] = convert(def, String(def.default), 'default');
   }
   out.config = config as unknown as ServerConfig;
+  const explicit = (key: keyof ServerConfig) => [...fromFlags.keys()].some((d) => d.key === key) || OPTION_DEFS.some((d) => d.key === key && env[d.env] !== undefined);
+  // Lowering only the maximum should just work: the built-in default follows it down.
+  if (out.config.defaultTailLines > out.config.maxTailLines && !explicit('defaultTailLines')) out.config.defaultTailLines = out.config.maxTailLines;
+  if (out.config.defaultOutputChars > out.config.maxOutputChars && !explicit('defaultOutputChars')) out.config.defaultOutputChars = out.config.maxOutputChars;
   if (out.config.defaultOutputChars > out.config.maxOutputChars)
     throw new ConfigError(`--output-chars (${out.config.defaultOutputChars}) is larger than --max-output-chars (${out.config.maxOutputChars}); raise the maximum or lower the default.`);
   if (out.config.defaultTailLines > out.config.maxTailLines)

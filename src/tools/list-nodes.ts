@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { summarizeNode, type NodeSummary } from '../kube/node-info.js';
-import { KubeError } from '../kube/errors.js';
 import { READ_ONLY, callSignal, errorResult, type ToolDeps } from './common.js';
 import { describeKubeFailure } from './describe-failure.js';
 
@@ -115,4 +114,3 @@ function renderNodeTable(nodes: z.infer<typeof nodeRow>[], total: number, leftOu
   return lines.join('\n');
 }
 
-export { KubeError };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { KubeError } from '../kube/errors.js';
 import { summarizeNode, type NodeSummary } from '../kube/node-info.js';
 import { mergeDigests } from '../logs/merge.js';
@@ -108,7 +109,7 @@ export function registerQueryNodeLogs(server: McpServer, deps: ToolDeps): void {
   );
 }
 
-type Extra = Parameters<Parameters<McpServer['registerTool']>[2]>[1];
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 async function runQuery(deps: ToolDeps, args: QueryArgs, signal: AbortSignal, extra: Extra): Promise<CallToolResult> {
   const now = deps.now?.() ?? new Date();

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, OPTION_DEFS, helpText, parseArgs, parseBytes, parseDuration } from '../src/config.js';
+import { VERSION } from '../src/version.js';
+import pkg from '../package.json' with { type: 'json' };
+
+describe('configuration', () => {
+  it('has defaults for every limit', () => {
+    const { config } = parseArgs([], {});
+    expect(config).toMatchObject({ transport: 'stdio', host: '127.0.0.1', defaultTailLines: 2000, defaultWindowMs: 3_600_000, maxTailLines: 20000, maxWindowMs: 7 * 86_400_000, kubeletDeadlineMs: 30_000 });
+    expect(config.kubeconfig).toBeUndefined();
+  });
+
+  it('flag beats environment beats default', () => {
+    expect(parseArgs([], { KUBE_NODE_LOGS_MAX_TAIL_LINES: '500' }).config).toMatchObject({ maxTailLines: 500, defaultTailLines: 500 });
+    expect(() => parseArgs(['--default-tail-lines', '900', '--max-tail-lines', '500'], {})).toThrow(/larger than --max-tail-lines/);
+    expect(parseArgs(['--max-tail-lines', '700'], { KUBE_NODE_LOGS_MAX_TAIL_LINES: '500' }).config.maxTailLines).toBe(700);
+    expect(parseArgs(['--max-tail-lines=900'], {}).config.maxTailLines).toBe(900);
+    expect(parseArgs([], { KUBECONFIG: '/a:/b' }).config.kubeconfig).toBe('/a:/b');
+  });
+
+  it('treats an MCPB placeholder as unset', () => {
+    const { config } = parseArgs(['--context', '${user_config.context}'], { KUBECONFIG: '${user_config.kubeconfig}' });
+    expect(config.kubeconfig).toBeUndefined();
+    expect(config.context).toBeUndefined();
+  });
+
+  it('parses durations and sizes', () => {
+    expect(parseDuration('90s')).toBe(90_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('250')).toBe(250);
+    expect(parseDuration('soon')).toBeUndefined();
+    expect(parseBytes('32MiB')).toBe(32 * 1024 * 1024);
+    expect(parseBytes('256k')).toBe(256 * 1024);
+    expect(parseBytes('lots')).toBeUndefined();
+  });
+
+  it('names the problem and the fix for bad values and unknown flags', () => {
+    expect(() => parseArgs(['--max-tail-lines', 'many'], {})).toThrow(/--max-tail-lines.*"many" is not a whole number/);
+    expect(() => parseArgs(['--max-tail-lines', '0'], {})).toThrow(/at least 1/);
+    expect(() => parseArgs(['--tail'], {})).toThrow(ConfigError);
+    expect(() => parseArgs(['--tail'], {})).toThrow(/Unknown option --tail.*--help/);
+    expect(() => parseArgs(['--default-window', 'a while'], {})).toThrow(/duration such as 30s/);
+    expect(() => parseArgs(['--transport', 'carrier-pigeon'], {})).toThrow(/one of stdio, http/);
+    expect(() => parseArgs(['--output-chars', '90000', '--max-output-chars', '60000'], {})).toThrow(/larger than --max-output-chars/);
+  });
+
+  it('lists every option with its environment variable in --help', () => {
+    const help = helpText(VERSION);
+    for (const d of OPTION_DEFS) {
+      expect(help).toContain(d.flag);
+      expect(help).toContain(d.env);
+    }
+  });
+
+  it('keeps the version in step with package.json', () => {
+    expect(VERSION).toBe(pkg.version);
+  });
+
+  it('takes the summarize subcommand with a file', () => {
+    expect(parseArgs(['summarize', '/tmp/x.log'], {}).summarize).toEqual({ file: '/tmp/x.log' });
+    expect(parseArgs(['summarize'], {}).summarize).toEqual({});
+  });
+});
