@@ -1,0 +1,203 @@
+/**
+ * Streaming Drain (He et al. 2017; follows logpai/Drain3 `drain.py`): a fixed-depth prefix tree keyed by
+ * token count and the leading tokens, then a similarity scan of the clusters in one leaf. Clusters are
+ * LRU-bounded so memory does not grow with input size.
+ */
+
+export const WILDCARD = '<*>';
+
+export interface DrainOptions {
+  /** Drain3 numbering (≥3): depth d routes on the first d-3 tokens below the token-count layer. */
+  depth?: number;
+  /** Similarity threshold 0..1. */
+  sim?: number;
+  maxChildren?: number;
+  /** LRU cap on clusters. */
+  maxClusters?: number;
+  /** Called when a cluster is evicted, before it is forgotten. */
+  onEvict?: (c: DrainCluster) => void;
+  /** Eviction prefers clusters for which this returns false (e.g. keeps error templates longer). */
+  isPrecious?: (c: DrainCluster) => boolean;
+}
+
+export interface DrainCluster {
+  id: number;
+  tokens: string[];
+  size: number;
+  /** Free slot for the caller's per-template state. */
+  data?: unknown;
+}
+
+interface Node {
+  children: Map<string, Node>;
+  clusters: DrainCluster[];
+}
+
+function newNode(): Node {
+  return { children: new Map(), clusters: [] };
+}
+
+function hasDigit(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) return true;
+  }
+  return false;
+}
+
+// How many least-recently-used clusters eviction looks at when searching for a non-precious one.
+const EVICTION_SCAN = 16;
+
+export class TemplateMiner {
+  private readonly maxNodeDepth: number;
+  private readonly sim: number;
+  private readonly maxChildren: number;
+  private readonly maxClusters: number;
+  private readonly root = new Map<number, Node>();
+  /** Insertion order = recency order (oldest first): a Map gives O(1) LRU. */
+  private readonly lru = new Map<number, DrainCluster>();
+  private readonly leafOf = new Map<number, Node>();
+  private nextId = 1;
+  evicted = 0;
+
+  constructor(private readonly opts: DrainOptions = {}) {
+    this.maxNodeDepth = (opts.depth ?? 4) - 2;
+    this.sim = opts.sim ?? 0.4;
+    this.maxChildren = opts.maxChildren ?? 100;
+    this.maxClusters = opts.maxClusters ?? 1000;
+  }
+
+  get clusters(): IterableIterator<DrainCluster> {
+    return this.lru.values();
+  }
+
+  get size(): number {
+    return this.lru.size;
+  }
+
+  /** Learns from one tokenized message and returns its cluster. */
+  add(tokens: string[]): DrainCluster {
+    const leaf = this.search(tokens);
+    let match: DrainCluster | undefined;
+    if (leaf) match = this.fastMatch(leaf, tokens);
+    if (match) {
+      const t = match.tokens;
+      for (let i = 0; i < t.length; i++) if (t[i] !== tokens[i] && t[i] !== WILDCARD) t[i] = WILDCARD;
+      match.size++;
+      this.lru.delete(match.id);
+      this.lru.set(match.id, match);
+      return match;
+    }
+    const cluster: DrainCluster = { id: this.nextId++, tokens: tokens.slice(), size: 1 };
+    this.lru.set(cluster.id, cluster);
+    this.insert(cluster);
+    if (this.lru.size > this.maxClusters) this.evictOne(cluster);
+    return cluster;
+  }
+
+  private evictOne(keep: DrainCluster): void {
+    let victim: DrainCluster | undefined;
+    let first: DrainCluster | undefined;
+    let n = 0;
+    for (const c of this.lru.values()) {
+      if (c === keep) continue;
+      first ??= c;
+      if (!this.opts.isPrecious?.(c)) {
+        victim = c;
+        break;
+      }
+      if (++n >= EVICTION_SCAN) break;
+    }
+    victim ??= first;
+    if (!victim) return;
+    this.lru.delete(victim.id);
+    this.evicted++;
+    this.opts.onEvict?.(victim);
+    // Leaf lists are cleaned here rather than lazily so a leaf never holds dead clusters.
+    const leaf = this.leafOf.get(victim.id);
+    this.leafOf.delete(victim.id);
+    if (leaf) {
+      const i = leaf.clusters.indexOf(victim);
+      if (i >= 0) leaf.clusters.splice(i, 1);
+    }
+  }
+
+  private search(tokens: string[]): Node | undefined {
+    let node = this.root.get(tokens.length);
+    if (!node) return undefined;
+    if (tokens.length === 0) return node;
+    let depth = 1;
+    for (const token of tokens) {
+      if (depth >= this.maxNodeDepth || depth === tokens.length) break;
+      const next: Node | undefined = node.children.get(token) ?? node.children.get(WILDCARD);
+      if (!next) return undefined;
+      node = next;
+      depth++;
+    }
+    return node;
+  }
+
+  private fastMatch(leaf: Node, tokens: string[]): DrainCluster | undefined {
+    let best: DrainCluster | undefined;
+    let bestSim = -1;
+    let bestParams = -1;
+    const n = tokens.length;
+    for (const c of leaf.clusters) {
+      const t = c.tokens;
+      let same = 0;
+      let params = 0;
+      for (let i = 0; i < n; i++) {
+        const a = t[i];
+        if (a === WILDCARD) params++;
+        else if (a === tokens[i]) same++;
+      }
+      const sim = n === 0 ? 1 : same / n;
+      if (sim > bestSim || (sim === bestSim && params > bestParams)) {
+        best = c;
+        bestSim = sim;
+        bestParams = params;
+      }
+    }
+    return best && bestSim >= this.sim ? best : undefined;
+  }
+
+  private insert(cluster: DrainCluster): void {
+    const tokens = cluster.tokens;
+    let node = this.root.get(tokens.length);
+    if (!node) {
+      node = newNode();
+      this.root.set(tokens.length, node);
+    }
+    if (tokens.length === 0) {
+      node.clusters.push(cluster);
+      this.leafOf.set(cluster.id, node);
+      return;
+    }
+    let depth = 1;
+    for (const token of tokens) {
+      if (depth >= this.maxNodeDepth || depth >= tokens.length) break;
+      const children: Map<string, Node> = node.children;
+      let next = children.get(token);
+      if (!next) {
+        const key = hasDigit(token)
+          ? WILDCARD
+          : children.has(WILDCARD)
+            ? children.size < this.maxChildren
+              ? token
+              : WILDCARD
+            : children.size + 1 < this.maxChildren
+              ? token
+              : WILDCARD;
+        next = children.get(key);
+        if (!next) {
+          next = newNode();
+          children.set(key, next);
+        }
+      }
+      node = next;
+      depth++;
+    }
+    node.clusters.push(cluster);
+    this.leafOf.set(cluster.id, node);
+  }
+}

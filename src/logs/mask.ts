@@ -1,0 +1,117 @@
+/**
+ * Variable masking before template mining: values that differ between otherwise identical messages
+ * (pod names, UIDs, IPs, ids, durations, numbers) become named placeholders, so Drain compares the
+ * constant words. A regex over the whole message tries every alternative at every position (≈60 MB/s);
+ * classifying only the delimited words that contain a digit (or could be a generated pod name) with
+ * anchored tests is several times faster.
+ */
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5}|\/\d{1,2})?|\[?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\]?(?::\d{1,5})?)$/;
+const ID = /^(?:sha256:)?[0-9a-f]{32,64}$/;
+const TIME = /^(?:\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)?|\d\d:\d\d:\d\d(?:\.\d+)?)$/;
+const DUR = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))*$/;
+const HEX = /^(?:0x[0-9a-fA-F]+|(?=[0-9a-f]*[a-f])[0-9a-f]{8,})$/;
+const NUM = /^[-+]?\d+(?:\.\d+)?(?:[KMGTPkmgtp]i?[Bb]?|[Bb]|%)?$/;
+// Kubernetes generated name suffixes use an alphabet without vowels, which keeps real words out.
+const POD = /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?:-[bcdfghjklmnpqrstvwxz2456789]{6,10})?-[bcdfghjklmnpqrstvwxz2456789]{5}$/;
+
+// Character classes for the word scanner: 1 ends a word (whitespace and the punctuation around values
+// in klog/logfmt/JSON), 2 digit, 3 '-'. A table lookup keeps the per-character cost to one load.
+const CLASS = new Uint8Array(65536);
+for (const ch of ' \t"\'(),;=[\\]{}<>') CLASS[ch.charCodeAt(0)] = 1;
+for (let c = 48; c <= 57; c++) CLASS[c] = 2;
+CLASS[45] = 3;
+
+function isK8sSuffixChar(c: number): boolean {
+  // bcdfghjklmnpqrstvwxz2456789
+  if (c >= 50 && c <= 57) return c !== 51;
+  if (c < 98 || c > 122) return false;
+  return c !== 101 && c !== 105 && c !== 111 && c !== 117 && c !== 121;
+}
+
+function mayBePodName(w: string): boolean {
+  const n = w.length;
+  if (n < 7 || w.charCodeAt(n - 6) !== 45) return false;
+  for (let i = n - 5; i < n; i++) if (!isK8sSuffixChar(w.charCodeAt(i))) return false;
+  return POD.test(w);
+}
+
+function classify(w: string, hasDigit: boolean): string | undefined {
+  if (!hasDigit) return mayBePodName(w) ? '<POD>' : undefined;
+  const c0 = w.charCodeAt(0);
+  if (c0 >= 48 && c0 <= 57) {
+    if (NUM.test(w)) return '<NUM>';
+    if (DUR.test(w)) return '<DUR>';
+    if (IP.test(w)) return '<IP>';
+    if (TIME.test(w)) return '<TIME>';
+  }
+  if (w.length >= 32 && ID.test(w)) return '<ID>';
+  if (w.length === 36 && UUID.test(w)) return '<UID>';
+  if (w.length >= 8 && HEX.test(w)) return '<HEX>';
+  if (c0 === 45 || c0 === 43) {
+    if (NUM.test(w)) return '<NUM>';
+  }
+  if (w.includes(':') && IP.test(w)) return '<IP>';
+  if (mayBePodName(w)) return '<POD>';
+  return undefined;
+}
+
+/** Masks one word; words like "ns/pod-name" or "total-vm:123kB" are masked part by part. */
+function maskWord(w: string, hasDigit: boolean): string {
+  let end = w.length;
+  while (end > 1 && w.charCodeAt(end - 1) === 46) end--; // sentence period
+  const core = end === w.length ? w : w.slice(0, end);
+  const whole = classify(core, hasDigit);
+  if (whole) return end === w.length ? whole : whole + w.slice(end);
+  if (!hasDigit) return w;
+  let out = '';
+  let start = 0;
+  let changed = false;
+  for (let i = 0; i <= core.length; i++) {
+    const c = i < core.length ? core.charCodeAt(i) : 58;
+    if (c === 58 || c === 47) {
+      if (i > start) {
+        const part = core.slice(start, i);
+        const m = classify(part, /\d/.test(part));
+        if (m) changed = true;
+        out += m ?? part;
+      }
+      if (i < core.length) out += core[i];
+      start = i + 1;
+    }
+  }
+  return changed ? out + w.slice(end) : w;
+}
+
+export function maskVariables(message: string): string {
+  let out = '';
+  let last = 0; // message[last..] not yet copied to out
+  let changed = false;
+  let wordStart = -1;
+  let digit = false;
+  let dash = false;
+  const n = message.length;
+  for (let i = 0; i <= n; i++) {
+    const k = i < n ? CLASS[message.charCodeAt(i)]! : 1;
+    if (k === 1) {
+      if (wordStart >= 0 && (digit || dash)) {
+        const w = message.slice(wordStart, i);
+        const m = maskWord(w, digit);
+        if (m !== w) {
+          out += message.slice(last, wordStart) + m;
+          last = i;
+          changed = true;
+        }
+      }
+      wordStart = -1;
+      digit = false;
+      dash = false;
+    } else {
+      if (wordStart < 0) wordStart = i;
+      if (k === 2) digit = true;
+      else if (k === 3) dash = true;
+    }
+  }
+  return changed ? out + message.slice(last) : message;
+}

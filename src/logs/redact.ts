@@ -1,0 +1,147 @@
+/**
+ * Secret redaction for node log lines (log-summarization.md §4). Runs before anything is kept.
+ * Most lines carry no secret, so a case-insensitive literal prefilter decides whether the rule set runs
+ * at all. No entropy detectors: every containerd id is 64 hex characters and must stay readable.
+ */
+
+export interface Redactor {
+  redactLine(line: string): string;
+  /** Redactions so far, by kind. */
+  counts: Record<string, number>;
+}
+
+// Literal keywords of every rule; a line without any of them skips the rule set (except the bootstrap
+// token shape, which has no keyword and gets its own cheap test).
+const PREFILTER =
+  /pass|pwd|secret|token|key|credential|creds|auth|bearer|basic|eyJ|AKIA|ASIA|ABIA|ACCA|:\/\/|PRIVATE|cookie/i;
+
+const BOOTSTRAP = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g;
+
+const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
+const PEM_END = /-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
+const PEM_INLINE = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)/g;
+// A line inside a PEM body: base64 (or an RFC 1421 header) after an optional journal header.
+const PEM_BODY = /^(?:[A-Za-z0-9+/=]{1,}|(?:Proc-Type|DEK-Info):.*)$/;
+// The journal prefix is kept on masked PEM body lines so the line stays attributable.
+const JOURNAL_PREFIX = /^[A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ [^\s:[]+(?:\[\d+\])?: ?/;
+// A PEM block whose END never arrives must not swallow the rest of the log.
+const PEM_MAX_LINES = 200;
+
+const AUTH_HEADER = /\b((?:proxy-)?authorization)(["']?\s*[:=]\s*\[?["']?)(bearer|basic|digest|negotiate|token)?(\s*)([^\s"'\],}]+)/gi;
+const BEARER = /\b(bearer)(\s+)([A-Za-z0-9\-._~+/]{8,}=*)/gi;
+const BASIC = /\b(basic)(\s+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])/gi;
+const JWT = /\bey[A-Za-z0-9_-]{15,}\.ey[A-Za-z0-9_-]{15,}\.[A-Za-z0-9_-]*/g;
+const AWS_KEY_ID = /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b/g;
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/\s:@"']+):([^/\s@"']+)@/gi;
+const DOCKER_AUTH = /("(?:auth|identitytoken|registrytoken)"\s*:\s*")([^"]+)(")/gi;
+// key=value, key: value, "key": "value", --flag=value where the key names a secret.
+const KEY_VALUE =
+  /((?:^|[\s{,;(&?"'-])["']?[\w.-]*?(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|creds|client[_-]?secret|session[_-]?key|cookie)[\w.-]*["']?)(\s*[:=]\s*|\s+)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&}\]"']+)/gi;
+
+// Values that are obviously not secrets (placeholders, flags, references to Kubernetes objects).
+const NOT_SECRET = /^(?:<nil>|nil|null|none|true|false|\*+|x+|redacted|\[redacted.*|<redacted>|""|''|-|\d{1,3})$/i;
+const KUBE_REF = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(?:\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$/;
+
+function marker(kind: string): string {
+  return `[REDACTED:${kind}]`;
+}
+
+function stripQuotes(v: string): string {
+  return (v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'")) ? v.slice(1, -1) : v;
+}
+
+/** A base64 value that decodes to "user:password". */
+function looksLikeBasicCredentials(v: string): boolean {
+  try {
+    const decoded = Buffer.from(v, 'base64').toString('latin1');
+    return /^[\x20-\x7e]+:[\x20-\x7e]*$/.test(decoded);
+  } catch {
+    return false;
+  }
+}
+
+export function createRedactor(): Redactor {
+  const counts: Record<string, number> = {};
+  let inPem = false;
+  let pemLines = 0;
+  const hit = (kind: string): string => {
+    counts[kind] = (counts[kind] ?? 0) + 1;
+    return marker(kind);
+  };
+
+  const keyValue = (whole: string, key: string, sep: string, rawValue: string): string => {
+    const value = stripQuotes(rawValue);
+    if (value.startsWith('[REDACTED:') || NOT_SECRET.test(value)) return whole;
+    const k = key.toLowerCase();
+    // A secret's name ("secret=kube-system/bootstrap-token-abcdef", "tokenFile=/var/…") is diagnostic, not a secret.
+    if (/(?:name|ref|file|path|dir|ttl|count|expir|type|source|mount)["']?$/i.test(k)) return whole;
+    const explicitPassword = /pass|pwd/.test(k);
+    if (!explicitPassword && sep.trim() === '' ) {
+      // "token refreshed" style prose: only redact when the next word looks like a credential.
+      if (!/[0-9]/.test(value) || value.length < 12) return whole;
+    }
+    if (!explicitPassword && /^[a-z]+$/.test(value) && value.length < 16) return whole; // "token: expired"
+    if (!explicitPassword && /secret/.test(k) && KUBE_REF.test(value) && value.includes('/')) return whole;
+    const quote = rawValue.startsWith('"') ? '"' : rawValue.startsWith("'") ? "'" : '';
+    return `${key}${sep}${quote}${hit('key-value')}${quote}`;
+  };
+
+  const rules = (s: string): string => {
+    if (s.includes('-----BEGIN')) {
+      s = s.replace(PEM_INLINE, (m) => {
+        if (!PEM_END.test(m)) {
+          inPem = true;
+          pemLines = 0;
+        }
+        return hit('private-key');
+      });
+    }
+    s = s.replace(AUTH_HEADER, (whole, name: string, sep: string, scheme: string | undefined, sp: string, value: string) => {
+      if (value.startsWith('[REDACTED:')) return whole;
+      const kind = scheme ? scheme.toLowerCase() : 'authorization';
+      return `${name}${sep}${scheme ?? ''}${sp}${hit(kind === 'token' ? 'bearer' : kind)}`;
+    });
+    s = s.replace(BEARER, (whole, word: string, sp: string, value: string) =>
+      value.startsWith('[REDACTED') ? whole : `${word}${sp}${hit('bearer')}`,
+    );
+    s = s.replace(BASIC, (whole, word: string, sp: string, value: string) =>
+      looksLikeBasicCredentials(value) ? `${word}${sp}${hit('basic')}` : whole,
+    );
+    s = s.replace(JWT, () => hit('jwt'));
+    s = s.replace(AWS_KEY_ID, (m) => (m.endsWith('EXAMPLE') ? m : hit('aws-key-id')));
+    s = s.replace(URL_USERINFO, (_w, scheme: string) => `${scheme}${hit('url-credentials')}@`);
+    s = s.replace(DOCKER_AUTH, (whole, pre: string, value: string, post: string) =>
+      value.startsWith('[REDACTED') ? whole : `${pre}${hit('docker-auth')}${post}`,
+    );
+    s = s.replace(KEY_VALUE, keyValue);
+    return s;
+  };
+
+  const redactLine = (line: string): string => {
+    if (inPem) {
+      pemLines++;
+      const prefix = JOURNAL_PREFIX.exec(line)?.[0] ?? '';
+      const body = prefix ? line.slice(prefix.length) : line;
+      const end = PEM_END.exec(body);
+      if (end) {
+        inPem = false;
+        const after = body.slice(end.index + end[0].length);
+        return prefix + hit('private-key') + (after ? redactLine(after) : '');
+      }
+      if (PEM_BODY.test(body.trim())) return prefix + hit('private-key');
+      if (pemLines > PEM_MAX_LINES) inPem = false;
+      // An interleaved line from another writer: not part of the key, but still goes through the rules.
+    }
+    let s = line;
+    if (PREFILTER.test(s)) s = rules(s);
+    if (s.indexOf('.') !== -1) {
+      BOOTSTRAP.lastIndex = 0;
+      if (BOOTSTRAP.test(s)) {
+        s = s.replace(BOOTSTRAP, (m) => (/\d/.test(m) ? hit('bootstrap-token') : m));
+      }
+    }
+    return s;
+  };
+
+  return { redactLine, counts };
+}
