@@ -303,7 +303,8 @@ class Parser {
           if (n === 'p' || n === 'P') {
             const u = this.parseUnicodeClass(this.i);
             if (u) {
-              frame.cur.push({ t: 'class', items: [u.item], negated: false, fold: this.flags.fold });
+              const items = Array.isArray(u.item) ? u.item : [u.item];
+              frame.cur.push({ t: 'class', items, negated: false, fold: this.flags.fold });
               this.i = u.end;
               break;
             }
@@ -405,12 +406,10 @@ class Parser {
     t += size;
     const fail = (): never => this.err('invalid escape sequence', s.slice(start, t));
     if (c < 0x80 && !isAlnum(c)) return [c, t];
+    // A lone non-zero digit is a backreference, which Go does not support.
+    if (c >= 0x31 && c <= 0x37 && (t >= s.length || !isOctal(s.charCodeAt(t)))) return fail();
     switch (String.fromCodePoint(c)) {
-      case '1': case '2': case '3': case '4': case '5': case '6': case '7':
-        // A lone non-zero digit is a backreference, which Go does not support.
-        if (t >= s.length || !isOctal(s.charCodeAt(t))) return fail();
-      // falls through
-      case '0': {
+      case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
         let r = c - 0x30;
         for (let k = 1; k < 3 && t < s.length && isOctal(s.charCodeAt(t)); k++) {
           r = r * 8 + s.charCodeAt(t) - 0x30;

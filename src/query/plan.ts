@@ -1,0 +1,180 @@
+/**
+ * Turns a validated query into the exact request for the apiserver node proxy.
+ * Never unbounded: a journal request always carries tailLines and/or a time
+ * window; a file request carries nothing but `query` (the kubelet answers 406
+ * to a file with options) and is tailed with HTTP Range and filtered locally.
+ */
+import { isSmartCaseInsensitive } from './go-regexp.js';
+import { formatUtcSeconds, type Rfc3339Instant } from './rfc3339.js';
+import { analyzeNodeLogQuery, KUBELET_MAX_TAIL_LINES } from './validate.js';
+import type { EffectiveQuery, LogRequestPlan, NodeLogQueryInput, NodeOs, QueryLimits, ValidationIssue } from './types.js';
+
+// Node names are DNS subdomains (ValidateNodeName).
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export function logsPathPrefix(node: string): string {
+  return `/api/v1/nodes/${encodeURIComponent(node)}/proxy/logs/`;
+}
+
+/** encodeURIComponent keeps `+`, `&`, spaces and unicode unambiguous for Go's query parser. */
+function encodeParams(params: URLSearchParams): string {
+  const parts: string[] = [];
+  for (const [k, v] of params) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+  return parts.join('&');
+}
+
+function checkNode(node: unknown): ValidationIssue | undefined {
+  if (typeof node === 'string' && node.length <= 253 && NODE_NAME.test(node)) return undefined;
+  const shown = typeof node === 'string' ? JSON.stringify(node.slice(0, 100)) : typeof node;
+  return {
+    field: 'node',
+    message: `node ${shown} is not a valid node name (lowercase letters, digits, "-" and ".", at most 253 characters).`,
+    fix: 'Use a name exactly as list_nodes reports it, e.g. "worker-1".',
+  };
+}
+
+const utcSeconds = (epochSeconds: number) => `${formatUtcSeconds(epochSeconds)}Z`;
+
+export function planLogRequest(
+  node: string,
+  input: NodeLogQueryInput,
+  ctx: { os: NodeOs; limits: QueryLimits; now: Date },
+): { ok: true; plan: LogRequestPlan } | { ok: false; issues: ValidationIssue[] } {
+  const nodeIssue = checkNode(node);
+  const { issues, query } = analyzeNodeLogQuery(input, ctx);
+  if (nodeIssue) issues.unshift(nodeIssue);
+  if (issues.length > 0 || !query) return { ok: false, issues };
+
+  const { limits } = ctx;
+  const maxTail = Math.min(Math.max(0, Math.floor(limits.maxTailLines)), KUBELET_MAX_TAIL_LINES);
+  const defaultTail = Math.min(Math.max(0, Math.floor(limits.defaultTailLines)), maxTail);
+  const nowMs = ctx.now.getTime();
+  const notices: string[] = [];
+  const defaultsApplied: string[] = [];
+
+  if (query.duplicateServices.length > 0) {
+    notices.push(`Duplicate services were sent once: ${query.duplicateServices.join(', ')}.`);
+  }
+
+  let tailLines = query.tailLines;
+  if (tailLines !== undefined && tailLines > maxTail) {
+    notices.push(`tailLines ${tailLines} is above this server's limit of ${maxTail}; reading the last ${maxTail} lines instead. Narrow with sinceTime/untilTime or pattern to see older lines.`);
+    tailLines = maxTail;
+  }
+  if (tailLines === 0) notices.push('tailLines 0 asks for no lines at all; leave it out or pass a positive number to see log lines.');
+
+  if (query.file !== undefined) {
+    if (tailLines === undefined) {
+      tailLines = defaultTail;
+      defaultsApplied.push('tailLines');
+      notices.push(`No tailLines given: reading the last ${defaultTail} lines of the file.`);
+    }
+    const optionsGiven = [query.pattern !== undefined && 'pattern', query.since && 'sinceTime', query.until && 'untilTime']
+      .filter(Boolean)
+      .join(', ');
+    if (optionsGiven) {
+      notices.push(`File query: ${optionsGiven} ${optionsGiven.includes(',') ? 'are' : 'is'} applied by this server to the last ${tailLines} lines read (the kubelet accepts no options with a file).`);
+    }
+    const params = new URLSearchParams([['query', query.file]]);
+    const effective: EffectiveQuery = {
+      file: query.file,
+      tailLines,
+      ...(query.pattern !== undefined && { pattern: query.pattern }),
+      ...(query.since && { sinceTime: query.since.utc }),
+      ...(query.until && { untilTime: query.until.utc }),
+      defaultsApplied,
+    };
+    return {
+      ok: true,
+      plan: {
+        kind: 'file',
+        file: query.file,
+        path: `${logsPathPrefix(node)}?${encodeParams(params)}`,
+        tail: {
+          lines: tailLines,
+          initialBytes: Math.max(1, Math.min(limits.fileTailBytes, limits.maxFileBytes)),
+          maxBytes: Math.max(1, limits.maxFileBytes),
+        },
+        localFilter: {
+          ...(query.pattern !== undefined && { pattern: query.pattern }),
+          ...(query.since && { sinceMs: query.since.ms }),
+          ...(query.until && { untilMs: query.until.ms }),
+        },
+        effective,
+        notices,
+      },
+    };
+  }
+
+  let sinceTime = query.since?.utc;
+  const untilTime = query.until?.utc;
+  if (tailLines === undefined && !query.since) {
+    tailLines = defaultTail;
+    defaultsApplied.push('tailLines');
+    if (!query.until) {
+      const sinceSeconds = Math.floor((nowMs - limits.defaultWindowMs) / 1000);
+      sinceTime = utcSeconds(sinceSeconds);
+      defaultsApplied.push('sinceTime');
+      notices.push(`No tailLines or time window given: showing at most the last ${defaultTail} lines since ${sinceTime} (the last ${describeMs(limits.defaultWindowMs)}). Pass sinceTime/untilTime or tailLines to look elsewhere.`);
+    } else {
+      notices.push(`Only untilTime given: showing at most the last ${defaultTail} lines before it. Pass sinceTime or tailLines to change that.`);
+    }
+  }
+  if (query.since) {
+    const endMs = query.until ? query.until.ms : nowMs;
+    if (endMs - query.since.ms > limits.maxWindowMs) {
+      // Whole seconds, rounded up, so the window never exceeds the limit.
+      const clampedSeconds = Math.ceil((endMs - limits.maxWindowMs) / 1000);
+      sinceTime = utcSeconds(clampedSeconds);
+      notices.push(`The window from ${query.since.utc} to ${query.until ? query.until.utc : 'now'} is wider than this server's limit of ${describeMs(limits.maxWindowMs)}; sinceTime was moved forward to ${sinceTime}. Query the earlier part separately if you need it.`);
+    }
+  }
+
+  if (query.pattern !== undefined) {
+    if (ctx.os === 'windows') {
+      notices.push('On Windows nodes the pattern is matched case-insensitively against the event message (PowerShell -Match).');
+    } else if (isSmartCaseInsensitive(query.pattern)) {
+      notices.push('The pattern has no uppercase letters, so journalctl matches it case-insensitively; add an uppercase letter to make it case-sensitive.');
+    }
+  }
+
+  const params = new URLSearchParams();
+  for (const s of query.services) params.append('query', s);
+  if (query.pattern !== undefined) params.append('pattern', query.pattern);
+  if (sinceTime !== undefined) params.append('sinceTime', sinceTime);
+  if (untilTime !== undefined) params.append('untilTime', untilTime);
+  if (tailLines !== undefined) params.append('tailLines', String(tailLines));
+  if (query.boot !== undefined) params.append('boot', String(query.boot));
+
+  const effective: EffectiveQuery = {
+    services: [...query.services],
+    ...(sinceTime !== undefined && { sinceTime }),
+    ...(untilTime !== undefined && { untilTime }),
+    ...(tailLines !== undefined && { tailLines }),
+    ...(query.pattern !== undefined && { pattern: query.pattern }),
+    ...(query.boot !== undefined && { boot: query.boot }),
+    defaultsApplied,
+  };
+  return {
+    ok: true,
+    plan: {
+      kind: 'journal',
+      services: [...query.services],
+      params,
+      path: `${logsPathPrefix(node)}?${encodeParams(params)}`,
+      effective,
+      notices,
+    },
+  };
+}
+
+function describeMs(ms: number): string {
+  const units: [number, string][] = [[86400000, 'day'], [3600000, 'hour'], [60000, 'minute'], [1000, 'second']];
+  for (const [size, name] of units) {
+    if (ms >= size && ms % size === 0) {
+      const n = ms / size;
+      return `${n} ${name}${n === 1 ? '' : 's'}`;
+    }
+  }
+  return `${ms} ms`;
+}
