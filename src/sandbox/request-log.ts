@@ -31,6 +31,7 @@ export class SandboxRequestLog implements RequestLog {
   /** Proxied requests whose kubelet record has not arrived yet, with the upstream path they used. */
   private readonly awaiting = new Map<RequestRecord, { upstreamPath: string; timer?: NodeJS.Timeout }>();
   private idleWaiters: Array<() => void> = [];
+  private readonly proxied = new WeakSet<RequestRecord>();
 
   begin(start: RequestStart): RequestRecord {
     const rec: RequestRecord = {
@@ -56,6 +57,7 @@ export class SandboxRequestLog implements RequestLog {
   proxying(rec: RequestRecord, node: string, proxyPath: string): void {
     rec.node = node;
     rec.proxyPath = proxyPath;
+    this.proxied.add(rec);
     const n = (this.inFlightPerNode.get(node) ?? 0) + 1;
     this.inFlightPerNode.set(node, n);
     this.maxConcurrentPerNode.set(node, Math.max(this.maxConcurrentPerNode.get(node) ?? 0, n));
@@ -66,13 +68,18 @@ export class SandboxRequestLog implements RequestLog {
     this.awaiting.set(rec, { upstreamPath });
   }
 
+  /** The kubelet could not be reached after all: no record will come from it. */
+  undispatched(rec: RequestRecord): void {
+    this.settle(rec);
+  }
+
   end(rec: RequestRecord, outcome: { status: number; bytes: number; aborted: boolean }, isWrite: boolean): void {
     rec.status = outcome.status;
     rec.bytes = outcome.bytes;
     rec.aborted = outcome.aborted;
     rec.durationMs = Date.now() - rec.start;
     if (isWrite) this.writeRecords.push(rec);
-    if (rec.node !== undefined) this.inFlightPerNode.set(rec.node, (this.inFlightPerNode.get(rec.node) ?? 1) - 1);
+    if (rec.node !== undefined && this.proxied.has(rec)) this.inFlightPerNode.set(rec.node, (this.inFlightPerNode.get(rec.node) ?? 1) - 1);
     this.inFlight--;
     const pending = this.awaiting.get(rec);
     if (pending) {

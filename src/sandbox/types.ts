@@ -86,6 +86,8 @@ export interface Sandbox {
   dir: string;
   nodes: SandboxNodeSpec[];
   requestLog: RequestLog;
+  /** Node name → http://127.0.0.1:PORT of its kubelet (reachable nodes only), for tests that bypass the apiserver. */
+  kubeletUrls?: Readonly<Record<string, string>>;
   /** Write requests seen (anything but GET/HEAD, SelfSubjectAccessReview POSTs excluded). */
   writes(): RequestRecord[];
   /** Stop/start the apiserver's listener (for fault tests) without losing state. */
