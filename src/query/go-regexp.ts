@@ -742,7 +742,7 @@ function foldItems(items: ClassItem[]): ClassItem[] {
 }
 
 function emitClass(n: Extract<Node, { t: 'class' }>, e: Emit): string {
-  const items = n.fold && !e.globalFold ? foldItems(n.items) : n.items;
+  const items = n.fold ? foldItems(n.items) : n.items;
   const ranges = mergeRanges(items.filter((x): x is { lo: number; hi: number } => 'lo' in x));
   const props = items.filter((x): x is { prop: string; negated: boolean } => 'prop' in x);
   let body = '';
@@ -757,9 +757,10 @@ function emitClass(n: Extract<Node, { t: 'class' }>, e: Emit): string {
 function emitNode(n: Node, e: Emit): string {
   switch (n.t) {
     case 'lit': {
-      if (n.fold && !e.globalFold) {
+      if (n.fold) {
+        // Even under the 'i' flag, V8 without 'u' does not fold K (Kelvin) or ſ into ASCII as Go does.
         const vs = caseVariants(n.cp);
-        if (vs.length > 1) return '[' + vs.map((v) => escCp(v, e, true)).join('') + ']';
+        if (vs.length > (e.globalFold ? 2 : 1)) return '[' + vs.map((v) => escCp(v, e, true)).join('') + ']';
       }
       return escCp(n.cp, e, false);
     }
