@@ -23,6 +23,8 @@ export interface ServerConfig {
   transport: 'stdio' | 'http';
   host: string;
   port: number;
+  authTokenFile?: string;
+  allowedHosts?: string;
   defaultTailLines: number;
   defaultWindowMs: number;
   maxTailLines: number;
@@ -52,6 +54,8 @@ export const OPTION_DEFS: readonly OptionDef[] = [
   { key: 'transport', flag: '--transport', env: 'KUBE_NODE_LOGS_TRANSPORT', kind: 'enum', choices: ['stdio', 'http'], default: 'stdio', help: 'MCP transport: stdio, or Streamable HTTP for chat-ops' },
   { key: 'host', flag: '--host', env: 'KUBE_NODE_LOGS_HOST', kind: 'string', default: '127.0.0.1', help: 'HTTP transport: address to bind' },
   { key: 'port', flag: '--port', env: 'KUBE_NODE_LOGS_PORT', kind: 'int', default: 8080, min: 0, max: 65535, help: 'HTTP transport: port' },
+  { key: 'authTokenFile', flag: '--auth-token-file', env: 'KUBE_NODE_LOGS_AUTH_TOKEN_FILE', kind: 'string', default: undefined, help: 'HTTP transport: file holding the bearer token clients must send (or put the token itself in KUBE_NODE_LOGS_AUTH_TOKEN); required unless bound to loopback' },
+  { key: 'allowedHosts', flag: '--allowed-hosts', env: 'KUBE_NODE_LOGS_ALLOWED_HOSTS', kind: 'string', default: undefined, help: 'HTTP transport: extra Host header names to accept, comma-separated (e.g. the Service DNS name); loopback names and --host are always accepted' },
   { key: 'defaultTailLines', flag: '--default-tail-lines', env: 'KUBE_NODE_LOGS_DEFAULT_TAIL_LINES', kind: 'int', default: 2000, min: 1, max: 100000, help: 'tailLines sent when a call gives neither tailLines nor a time window' },
   { key: 'defaultWindowMs', flag: '--default-window', env: 'KUBE_NODE_LOGS_DEFAULT_WINDOW', kind: 'duration', default: '1h', min: 1000, help: 'sinceTime = now minus this, when a call gives neither tailLines nor a time window' },
   { key: 'maxTailLines', flag: '--max-tail-lines', env: 'KUBE_NODE_LOGS_MAX_TAIL_LINES', kind: 'int', default: 20000, min: 1, max: 100000, help: 'largest tailLines sent to a kubelet (larger requests are clamped, with a notice)' },

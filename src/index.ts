@@ -5,7 +5,22 @@ import { ConfigError, helpText, parseArgs, type ServerConfig } from './config.js
 import { connectKube } from './kube/connect.js';
 import { KubeConfigError } from './kube/kubeconfig.js';
 import { createServer } from './server.js';
+import { startHttpServer } from './http/http-server.js';
+import { RequestScheduler } from './limits/scheduler.js';
+import { Metrics } from './metrics.js';
+import { SupportCache } from './tools/support-cache.js';
+import fs from 'node:fs';
 import { VERSION } from './version.js';
+
+function readAuthToken(config: ServerConfig): string | undefined {
+  const direct = process.env.KUBE_NODE_LOGS_AUTH_TOKEN?.trim();
+  if (config.authTokenFile) {
+    const token = fs.readFileSync(config.authTokenFile, 'utf8').trim();
+    if (!token) throw new Error(`--auth-token-file ${config.authTokenFile} is empty.`);
+    return token;
+  }
+  return direct || undefined;
+}
 
 async function main(): Promise<number> {
   let parsed;
@@ -58,7 +73,9 @@ async function main(): Promise<number> {
   }
   cleanups.push(() => kube.close());
 
-  const server = createServer({ kube, config });
+  const metrics = new Metrics({ processMetrics: config.transport === 'http' });
+  const shared = { kube, config, metrics, scheduler: new RequestScheduler(config), support: new SupportCache() };
+  const server = createServer(shared);
   let closing = false;
   const shutdown = async (code: number) => {
     if (closing) return;
@@ -72,9 +89,26 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => void shutdown(0));
 
   if (config.transport === 'http') {
-    process.stderr.write('kube-node-logs-mcp: --transport http is not available in this build yet; use stdio.\n');
-    await shutdown(2);
-    return 2;
+    let authToken: string | undefined;
+    try {
+      authToken = readAuthToken(config);
+      const http = await startHttpServer({
+        host: config.host,
+        port: config.port,
+        authToken,
+        allowedHosts: config.allowedHosts?.split(',').map((h) => h.trim()).filter(Boolean),
+        makeServer: () => createServer(shared),
+        metrics,
+        log: (l) => process.stderr.write(`kube-node-logs-mcp: ${l}\n`),
+      });
+      cleanups.unshift(() => http.close());
+      process.stderr.write(`kube-node-logs-mcp ${VERSION}: serving MCP over Streamable HTTP at ${http.url}${authToken ? ' (bearer token required)' : ''} (cluster ${kube.server})\n`);
+    } catch (err) {
+      process.stderr.write(`kube-node-logs-mcp: ${(err as Error).message}\n`);
+      await shutdown(2);
+      return 2;
+    }
+    return -1;
   }
   const transport = new StdioServerTransport();
   // The SDK does not watch stdin: without this, a client that goes away leaves the process orphaned.

@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerConfig } from './config.js';
 import type { KubeClient } from './kube/client.js';
+import type { Metrics } from './metrics.js';
 import { RequestScheduler } from './limits/scheduler.js';
 import { registerCheckNodeLogSupport } from './tools/check-node-log-support.js';
 import type { ToolDeps } from './tools/common.js';
@@ -15,6 +16,7 @@ export interface ServerDeps {
   /** Shared across sessions (HTTP transport): the limits are per process, not per client. */
   scheduler?: RequestScheduler;
   support?: SupportCache;
+  metrics?: Metrics;
   now?: () => Date;
 }
 
@@ -33,6 +35,7 @@ export function createServer(deps: ServerDeps): McpServer {
     config: deps.config,
     scheduler: deps.scheduler ?? new RequestScheduler(deps.config),
     support: deps.support ?? new SupportCache(),
+    metrics: deps.metrics,
     now: deps.now,
   };
   registerListNodes(server, toolDeps);

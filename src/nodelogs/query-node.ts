@@ -3,6 +3,7 @@ import type { KubeClient } from '../kube/client.js';
 import { classifyInbandLine, classifyLogAnswer, type InbandKind, type LogFailure } from '../kube/kubelet-answer.js';
 import { KubeError } from '../kube/errors.js';
 import type { RequestScheduler } from '../limits/scheduler.js';
+import type { Metrics } from '../metrics.js';
 import { digestLines, digestLogStream, type LogDigest } from '../logs/pipeline.js';
 import { parseLineTime } from '../logs/timestamp.js';
 import { makeLocalLineFilter } from '../query/local-filter.js';
@@ -13,6 +14,7 @@ export interface NodeQueryDeps {
   kube: KubeClient;
   scheduler: RequestScheduler;
   config: ServerConfig;
+  metrics?: Metrics;
 }
 
 export interface NodeQueryFailure {
@@ -64,13 +66,24 @@ export async function queryNode(deps: NodeQueryDeps, node: string, plan: LogRequ
     elapsedMs: Date.now() - started,
     ...o,
   });
+  let result: NodeQueryOutcome;
   try {
-    return await deps.scheduler.run(node, opts.signal, async (signal) =>
+    result = await deps.scheduler.run(node, opts.signal, async (signal) =>
       plan.kind === 'file' ? queryFile(deps, node, plan, signal, opts.keepTail, outcome) : queryJournal(deps, node, plan, signal, opts.keepTail, started, outcome),
     );
   } catch (err) {
-    return outcome({ failure: failureFromError(err, deps.config) });
+    result = outcome({ failure: failureFromError(err, deps.config) });
   }
+  const m = deps.metrics;
+  if (m) {
+    const kind = plan.kind;
+    if (result.failure?.kind === 'busy') m.rejectedCalls.inc({ reason: 'busy' });
+    else if (result.failure?.kind === 'rate-limited') m.rejectedCalls.inc({ reason: 'rate-limited' });
+    m.kubeletRequestSeconds.observe({ kind, outcome: result.ok ? 'ok' : result.failure?.kind ?? 'error' }, result.elapsedMs / 1000);
+    m.kubeletBytes.inc({ kind }, result.digest?.bytesRead ?? 0);
+    m.linesScanned.inc(result.digest?.linesScanned ?? 0);
+  }
+  return result;
 }
 
 async function queryJournal(

@@ -4,7 +4,7 @@ import { KubeError } from '../kube/errors.js';
 import { classifyLogAnswer } from '../kube/kubelet-answer.js';
 import { summarizeNode, versionAtLeast, type NodeSummary } from '../kube/node-info.js';
 import type { KubeletLogConfigz } from '../kube/client.js';
-import { READ_ONLY, callSignal, errorResult, type ToolDeps } from './common.js';
+import { READ_ONLY, callSignal, errorResult, instrument, type ToolDeps } from './common.js';
 import { describeKubeFailure } from './describe-failure.js';
 import type { SupportVerdict } from './support-cache.js';
 
@@ -43,7 +43,7 @@ export function registerCheckNodeLogSupport(server: McpServer, deps: ToolDeps): 
       outputSchema: checkSupportOutput,
       annotations: { title: 'Check node log query support', ...READ_ONLY },
     },
-    async ({ node }, extra) => {
+    instrument(deps, 'check_node_log_support', async ({ node }, extra) => {
       const signal = callSignal(extra.signal, deps.config);
       const ev: Evidence[] = [];
       const fixes: string[] = [];
@@ -146,7 +146,7 @@ export function registerCheckNodeLogSupport(server: McpServer, deps: ToolDeps): 
       deps.support.set(node, verdict, evidenceSummary(verdict, ev));
       const structured = { node, verdict, evidence: ev, fixes };
       return { content: [{ type: 'text', text: renderCheck(structured) }], structuredContent: structured };
-    },
+    }),
   );
 }
 

@@ -2,6 +2,7 @@ import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/
 import type { ServerConfig } from '../config.js';
 import type { KubeClient } from '../kube/client.js';
 import type { RequestScheduler } from '../limits/scheduler.js';
+import type { Metrics } from '../metrics.js';
 import type { SupportCache } from './support-cache.js';
 
 export interface ToolDeps {
@@ -9,6 +10,7 @@ export interface ToolDeps {
   scheduler: RequestScheduler;
   config: ServerConfig;
   support: SupportCache;
+  metrics?: Metrics;
   now?: () => Date;
 }
 
@@ -28,4 +30,18 @@ export function errorResult(message: string, structured?: Record<string, unknown
 /** Combines the MCP request's cancellation with the per-call deadline. */
 export function callSignal(extraSignal: AbortSignal, config: ServerConfig): AbortSignal {
   return AbortSignal.any([extraSignal, AbortSignal.timeout(config.callTimeoutMs)]);
+}
+
+/** Counts every call of a tool by outcome; a thrown error still becomes an isError result (the SDK does that). */
+export function instrument<A extends unknown[]>(deps: ToolDeps, tool: string, handler: (...args: A) => Promise<CallToolResult>): (...args: A) => Promise<CallToolResult> {
+  return async (...args: A) => {
+    try {
+      const result = await handler(...args);
+      deps.metrics?.toolCalls.inc({ tool, outcome: result.isError ? 'error' : 'ok' });
+      return result;
+    } catch (err) {
+      deps.metrics?.toolCalls.inc({ tool, outcome: 'error' });
+      throw err;
+    }
+  };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { summarizeNode, type NodeSummary } from '../kube/node-info.js';
-import { READ_ONLY, callSignal, errorResult, type ToolDeps } from './common.js';
+import { READ_ONLY, callSignal, errorResult, instrument, type ToolDeps } from './common.js';
 import { describeKubeFailure } from './describe-failure.js';
 
 const PAGE_SIZE = 500;
@@ -47,7 +47,7 @@ export function registerListNodes(server: McpServer, deps: ToolDeps): void {
       outputSchema: listNodesOutput,
       annotations: { title: 'List cluster nodes', ...READ_ONLY },
     },
-    async (args, extra) => {
+    instrument(deps, 'list_nodes', async (args, extra) => {
       const signal = callSignal(extra.signal, deps.config);
       const cap = Math.min(args.limit ?? deps.config.listNodesMax, deps.config.listNodesMax);
       const rows: NodeSummary[] = [];
@@ -88,7 +88,7 @@ export function registerListNodes(server: McpServer, deps: ToolDeps): void {
       const leftOut = Math.max(0, total - nodes.length);
       const structured = { nodes, shown: nodes.length, total, leftOut, ...(args.labelSelector ? { labelSelector: args.labelSelector } : {}) };
       return { content: [{ type: 'text', text: renderNodeTable(nodes, total, leftOut, args.labelSelector) }], structuredContent: structured };
-    },
+    }),
   );
 }
 

@@ -11,7 +11,7 @@ import type { EffectiveQuery, LogRequestPlan, NodeLogQueryInput, QueryLimits } f
 import { renderLogAnswer } from '../render/answer.js';
 import { queryNode, type NodeQueryOutcome } from '../nodelogs/query-node.js';
 import { formatDuration } from '../config.js';
-import { READ_ONLY, callSignal, errorResult, type ToolDeps } from './common.js';
+import { READ_ONLY, callSignal, errorResult, instrument, type ToolDeps } from './common.js';
 import { describeKubeFailure } from './describe-failure.js';
 
 export function queryNodeLogsInput(maxOutputChars: number) {
@@ -105,7 +105,7 @@ export function registerQueryNodeLogs(server: McpServer, deps: ToolDeps): void {
       outputSchema: queryNodeLogsOutput,
       annotations: { title: 'Query Kubernetes node logs', ...READ_ONLY },
     },
-    async (args, extra) => runQuery(deps, args, callSignal(extra.signal, deps.config), extra),
+    instrument(deps, 'query_node_logs', async (args, extra) => runQuery(deps, args, callSignal(extra.signal, deps.config), extra)),
   );
 }
 
@@ -130,7 +130,10 @@ async function runQuery(deps: ToolDeps, args: QueryArgs, signal: AbortSignal, ex
 
   // Validate against the OS-independent rules before any request, so bad input sends nothing.
   const pre = planLogRequest(args.node ?? 'validation', input, { os: 'unknown', limits, now });
-  if (!pre.ok) return errorResult(formatIssues(pre.issues));
+  if (!pre.ok) {
+    deps.metrics?.rejectedCalls.inc({ reason: 'invalid' });
+    return errorResult(formatIssues(pre.issues));
+  }
 
   // Resolve the target nodes.
   let targets: NodeSummary[];
@@ -196,6 +199,8 @@ async function runQuery(deps: ToolDeps, args: QueryArgs, signal: AbortSignal, ex
   const notices = [...firstPlan.notices, ...all.flatMap((o) => o.notices)];
   const facts = buildFacts({ targets, all, effective, plan: firstPlan, notices, leftOutNodes, selector: args.labelSelector, digest });
   const rendered = renderLogAnswer({ facts, digest, format, budgetChars: budget });
+  deps.metrics?.linesReturned.inc(rendered.linesShown);
+  for (const [kind, n] of Object.entries(digest.redactions)) if (n > 0) deps.metrics?.redactions.inc({ kind }, n);
 
   const anyTruncated = rendered.truncated || all.some((o) => o.byteCapHit || o.possiblyTruncated) || failed.length > 0 || leftOutNodes > 0;
   const structured = {

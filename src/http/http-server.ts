@@ -1,0 +1,227 @@
+import http from 'node:http';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Metrics } from '../metrics.js';
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  /** Required whenever host is not loopback. */
+  authToken?: string;
+  /** Extra Host header values to accept (e.g. the in-cluster Service name), "name" or "name:port". */
+  allowedHosts?: string[];
+  /** A fresh MCP server per session; tools share limits through what the factory closes over. */
+  makeServer: () => McpServer;
+  metrics?: Metrics;
+  maxBodyBytes?: number;
+  maxSessions?: number;
+  sessionIdleMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningHttpServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Constant-time: compare fixed-length digests so neither length nor content leaks through timing. */
+export function tokenMatches(presented: string | undefined, expected: string): boolean {
+  if (presented === undefined) return false;
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  server: McpServer;
+  lastSeen: number;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function rpcError(res: http.ServerResponse, status: number, message: string, headers?: Record<string, string>): void {
+  sendJson(res, status, { jsonrpc: '2.0', error: { code: -32000, message }, id: null }, headers);
+}
+
+async function readBody(req: http.IncomingMessage, max: number): Promise<{ ok: true; body: unknown } | { ok: false; status: number; message: string }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) return { ok: false, status: 413, message: `Request body larger than ${max} bytes.` };
+    chunks.push(chunk);
+  }
+  try {
+    return { ok: true, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+  } catch {
+    return { ok: false, status: 400, message: 'Request body is not valid JSON.' };
+  }
+}
+
+/**
+ * Streamable HTTP for chat-ops. Stateful sessions, so that a client's notifications/cancelled reaches the
+ * request it cancels. Guards: Host/Origin checks against DNS rebinding, a bearer token whenever the
+ * listener is reachable from other machines, a body cap, a session cap with idle expiry.
+ */
+export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
+  const loopback = isLoopbackHost(opts.host);
+  if (!loopback && !opts.authToken)
+    throw new Error(
+      `Refusing to serve HTTP on ${opts.host} without a bearer token: set KUBE_NODE_LOGS_AUTH_TOKEN or --auth-token-file (only loopback addresses may run without one).`,
+    );
+  const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
+  const maxSessions = opts.maxSessions ?? 100;
+  const idleMs = opts.sessionIdleMs ?? 30 * 60_000;
+  const sessions = new Map<string, Session>();
+  let port = opts.port;
+
+  const allowedHost = (hostHeader: string | undefined): boolean => {
+    if (!hostHeader) return false;
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader.trim().toLowerCase());
+    if (!m) return false;
+    const name = m[1]!.replace(/^\[|\]$/g, '');
+    if (m[2] !== undefined && Number(m[2]) !== port) return false;
+    if (isLoopbackHost(name)) return true;
+    if (name === opts.host.toLowerCase()) return true;
+    return (opts.allowedHosts ?? []).some((h) => {
+      const a = h.trim().toLowerCase();
+      return a === name || a === `${name}:${m[2] ?? ''}`;
+    });
+  };
+  const allowedOrigin = (origin: string | undefined): boolean => {
+    if (origin === undefined) return true; // not a browser
+    try {
+      return allowedHost(new URL(origin).host);
+    } catch {
+      return false;
+    }
+  };
+
+  const closeSession = async (id: string) => {
+    const s = sessions.get(id);
+    if (!s) return;
+    sessions.delete(id);
+    await s.transport.close().catch(() => undefined);
+    await s.server.close().catch(() => undefined);
+  };
+
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    for (const [id, s] of sessions) if (now - s.lastSeen > idleMs) void closeSession(id);
+  }, Math.min(idleMs, 60_000));
+  sweeper.unref();
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://placeholder');
+    if (!allowedHost(req.headers.host)) return rpcError(res, 403, 'Invalid Host header.');
+    if (!allowedOrigin(req.headers.origin as string | undefined)) return rpcError(res, 403, 'Invalid Origin header.');
+    if (url.pathname === '/healthz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      return res.end('ok\n');
+    }
+    if (opts.authToken) {
+      const auth = req.headers.authorization;
+      const presented = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
+      if (!tokenMatches(presented, opts.authToken)) return rpcError(res, 401, 'Missing or invalid bearer token.', { 'WWW-Authenticate': 'Bearer' });
+    }
+    if (url.pathname === '/metrics') {
+      if (!opts.metrics) return rpcError(res, 404, 'Metrics are not enabled.');
+      const text = await opts.metrics.registry.metrics();
+      res.writeHead(200, { 'Content-Type': opts.metrics.registry.contentType });
+      return res.end(text);
+    }
+    if (url.pathname !== '/mcp') return rpcError(res, 404, 'Not found: the MCP endpoint is /mcp.');
+
+    const sessionId = req.headers['mcp-session-id'] as string | undefined;
+    if (req.method === 'POST') {
+      const parsed = await readBody(req, maxBody);
+      if (!parsed.ok) return rpcError(res, parsed.status, parsed.message);
+      if (sessionId) {
+        const s = sessions.get(sessionId);
+        if (!s) return rpcError(res, 404, 'Unknown or expired session: start a new one with initialize.');
+        s.lastSeen = Date.now();
+        return s.transport.handleRequest(req, res, parsed.body);
+      }
+      if (!isInitializeRequest(parsed.body)) return rpcError(res, 400, 'No session: the first request must be initialize.');
+      if (sessions.size >= maxSessions) return rpcError(res, 503, `Too many open sessions (${maxSessions}); close one or retry later.`, { 'Retry-After': '30' });
+      const server = opts.makeServer();
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => {
+          sessions.set(id, { transport, server, lastSeen: Date.now() });
+        },
+      });
+      transport.onclose = () => {
+        if (transport.sessionId) sessions.delete(transport.sessionId);
+      };
+      await server.connect(transport);
+      return transport.handleRequest(req, res, parsed.body);
+    }
+    if (req.method === 'GET' || req.method === 'DELETE') {
+      const s = sessionId ? sessions.get(sessionId) : undefined;
+      if (!s) return rpcError(res, sessionId ? 404 : 400, sessionId ? 'Unknown or expired session.' : 'Missing Mcp-Session-Id header.');
+      s.lastSeen = Date.now();
+      await s.transport.handleRequest(req, res);
+      if (req.method === 'DELETE') await closeSession(sessionId!);
+      return;
+    }
+    return rpcError(res, 405, 'Method not allowed.', { Allow: 'GET, POST, DELETE' });
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      opts.log?.(`http: ${(err as Error)?.message ?? String(err)}`);
+      rpcError(res, 500, 'Internal error.');
+    });
+  });
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 0; // SSE streams and long log calls; the tools have their own deadlines
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  return {
+    url: `http://${hostForUrl}:${port}/mcp`,
+    port,
+    async close() {
+      clearInterval(sweeper);
+      server.close();
+      await Promise.all([...sessions.keys()].map(closeSession));
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, 5000);
+        t.unref();
+        server.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    },
+  };
+}
