@@ -24,6 +24,8 @@ export interface DrainCluster {
   id: number;
   tokens: string[];
   size: number;
+  /** LRU clock value of the last re-queue. */
+  touched: number;
   /** Free slot for the caller's per-template state. */
   data?: unknown;
 }
@@ -58,6 +60,8 @@ export class TemplateMiner {
   private readonly lru = new Map<number, DrainCluster>();
   private readonly leafOf = new Map<number, Node>();
   private nextId = 1;
+  private tick = 0;
+  private readonly touchEvery: number;
   evicted = 0;
 
   constructor(private readonly opts: DrainOptions = {}) {
@@ -65,6 +69,7 @@ export class TemplateMiner {
     this.sim = opts.sim ?? 0.4;
     this.maxChildren = opts.maxChildren ?? 100;
     this.maxClusters = opts.maxClusters ?? 1000;
+    this.touchEvery = Math.max(1, Math.floor(this.maxClusters / 8));
   }
 
   get clusters(): IterableIterator<DrainCluster> {
@@ -84,11 +89,17 @@ export class TemplateMiner {
       const t = match.tokens;
       for (let i = 0; i < t.length; i++) if (t[i] !== tokens[i] && t[i] !== WILDCARD) t[i] = WILDCARD;
       match.size++;
-      this.lru.delete(match.id);
-      this.lru.set(match.id, match);
+      // Approximate LRU: re-queue only when the cluster has drifted a good way towards the old end,
+      // which saves a Map delete+set on almost every line.
+      this.tick++;
+      if (this.tick - match.touched > this.touchEvery) {
+        match.touched = this.tick;
+        this.lru.delete(match.id);
+        this.lru.set(match.id, match);
+      }
       return match;
     }
-    const cluster: DrainCluster = { id: this.nextId++, tokens: tokens.slice(), size: 1 };
+    const cluster: DrainCluster = { id: this.nextId++, tokens: tokens.slice(), size: 1, touched: ++this.tick };
     this.lru.set(cluster.id, cluster);
     this.insert(cluster);
     if (this.lru.size > this.maxClusters) this.evictOne(cluster);

@@ -13,9 +13,29 @@ export interface Redactor {
 // Literal keywords of every rule; a line without any of them skips the rule set (except the bootstrap
 // token shape, which has no keyword and gets its own cheap test).
 const PREFILTER =
-  /pass|pwd|secret|token|key|credential|creds|auth|bearer|basic|eyJ|AKIA|ASIA|ABIA|ACCA|:\/\/|PRIVATE|cookie/i;
+  /pass|pwd|secret|token|api.?key|access.?key|private|credential|creds|auth|bearer|basic|eyJ|AKIA|ASIA|ABIA|ACCA|cookie/i;
 
 const BOOTSTRAP = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g;
+
+function isLowerAlnum(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+}
+
+/** Cheap scan for the bootstrap-token shape around each '.', so the regex only runs on candidates. */
+function mayHaveBootstrapToken(s: string): boolean {
+  let dot = s.indexOf('.', 6);
+  while (dot !== -1 && dot + 16 < s.length) {
+    if (
+      isLowerAlnum(s.charCodeAt(dot - 1)) && isLowerAlnum(s.charCodeAt(dot - 6)) &&
+      !isLowerAlnum(s.charCodeAt(dot - 7)) && isLowerAlnum(s.charCodeAt(dot + 16)) &&
+      !isLowerAlnum(s.charCodeAt(dot + 17))
+    ) {
+      return true;
+    }
+    dot = s.indexOf('.', dot + 1);
+  }
+  return false;
+}
 
 const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
 const PEM_END = /-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
@@ -133,13 +153,9 @@ export function createRedactor(): Redactor {
       // An interleaved line from another writer: not part of the key, but still goes through the rules.
     }
     let s = line;
-    if (PREFILTER.test(s)) s = rules(s);
-    if (s.indexOf('.') !== -1) {
-      BOOTSTRAP.lastIndex = 0;
-      if (BOOTSTRAP.test(s)) {
-        s = s.replace(BOOTSTRAP, (m) => (/\d/.test(m) ? hit('bootstrap-token') : m));
-      }
-    }
+    // Before the key=value rule, so "--token abcdef.0123456789abcdef" is reported as what it is.
+    if (mayHaveBootstrapToken(s)) s = s.replace(BOOTSTRAP, (m) => (/\d/.test(m) ? hit('bootstrap-token') : m));
+    if (PREFILTER.test(s) || (s.includes('://') && s.includes('@'))) s = rules(s);
     return s;
   };
 

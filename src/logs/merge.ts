@@ -1,0 +1,117 @@
+/**
+ * Fan-out over many nodes: per-node digests folded into one view. Templates with the same text are
+ * one template seen on several nodes; the tails are interleaved by time.
+ */
+import type { LogDigest, TemplateSummary } from './pipeline.js';
+import { rankTemplates } from './rank.js';
+import { emptySeverityCounts, SEVERITY_RANK, SEVERITIES, type Severity } from './severity.js';
+import { parseLineTime } from './timestamp.js';
+
+export interface MergedDigest {
+  nodes: string[];
+  perNode: Record<string, { linesScanned: number; byteCapHit: boolean }>;
+  templates: (TemplateSummary & { nodes: string[] })[];
+  /** The most recent lines across nodes, oldest first. */
+  tail: { node: string; line: string }[];
+  inband: { node: string; kind: string; line: string }[];
+  bytesRead: number;
+  linesScanned: number;
+  linesFilteredOut: number;
+  linesTruncated: number;
+  /** True when any node hit its byte cap. */
+  byteCapHit: boolean;
+  redactions: Record<string, number>;
+  severityCounts: Record<Severity, number>;
+  templatesEvicted: number;
+  firstTime?: string;
+  lastTime?: string;
+}
+
+/** Cap on merged templates, like the per-node LRU cap. */
+export const MERGED_TEMPLATE_CAP = 1000;
+const MERGED_INBAND_CAP = 40;
+
+function minIso(a?: string, b?: string): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a < b ? a : b;
+}
+
+function maxIso(a?: string, b?: string): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a > b ? a : b;
+}
+
+export function mergeDigests(parts: { node: string; digest: LogDigest }[]): MergedDigest {
+  const severityCounts = emptySeverityCounts();
+  const redactions: Record<string, number> = {};
+  const perNode: MergedDigest['perNode'] = {};
+  const byTemplate = new Map<string, TemplateSummary & { nodes: string[] }>();
+  const inband: MergedDigest['inband'] = [];
+  let exemplarCap = 1;
+  let tailCap = 0;
+  const merged: MergedDigest = {
+    nodes: parts.map((p) => p.node),
+    perNode,
+    templates: [],
+    tail: [],
+    inband,
+    bytesRead: 0,
+    linesScanned: 0,
+    linesFilteredOut: 0,
+    linesTruncated: 0,
+    byteCapHit: false,
+    redactions,
+    severityCounts,
+    templatesEvicted: 0,
+  };
+  for (const { node, digest: d } of parts) {
+    perNode[node] = { linesScanned: d.linesScanned, byteCapHit: d.byteCapHit };
+    merged.bytesRead += d.bytesRead;
+    merged.linesScanned += d.linesScanned;
+    merged.linesFilteredOut += d.linesFilteredOut;
+    merged.linesTruncated += d.linesTruncated;
+    merged.byteCapHit ||= d.byteCapHit;
+    merged.templatesEvicted += d.templatesEvicted;
+    merged.firstTime = minIso(merged.firstTime, d.firstTime);
+    merged.lastTime = maxIso(merged.lastTime, d.lastTime);
+    for (const s of SEVERITIES) severityCounts[s] += d.severityCounts[s] ?? 0;
+    for (const [k, v] of Object.entries(d.redactions)) redactions[k] = (redactions[k] ?? 0) + v;
+    for (const ib of d.inband) if (inband.length < MERGED_INBAND_CAP) inband.push({ node, ...ib });
+    tailCap = Math.max(tailCap, d.tail.length);
+    for (const t of d.templates) {
+      exemplarCap = Math.max(exemplarCap, t.exemplars.length);
+      const m = byTemplate.get(t.template);
+      if (!m) {
+        byTemplate.set(t.template, { ...t, exemplars: t.exemplars.slice(), nodes: [node] });
+        continue;
+      }
+      m.count += t.count;
+      if (SEVERITY_RANK[t.severity] < SEVERITY_RANK[m.severity]) m.severity = t.severity;
+      m.firstTime = minIso(m.firstTime, t.firstTime);
+      m.lastTime = maxIso(m.lastTime, t.lastTime);
+      if (!m.nodes.includes(node)) m.nodes.push(node);
+      // Exemplars from different nodes are more telling than a second one from the same node.
+      if (m.exemplars.length < exemplarCap && t.exemplars[0] !== undefined) m.exemplars.push(t.exemplars[0]);
+    }
+  }
+  merged.templates = rankTemplates([...byTemplate.values()], merged.linesScanned).slice(0, MERGED_TEMPLATE_CAP);
+  merged.templatesEvicted += Math.max(0, byTemplate.size - MERGED_TEMPLATE_CAP);
+
+  // Interleave tails by line time (stable; lines without a time keep their node-local position).
+  const year = new Date().getUTCFullYear();
+  const all: { node: string; line: string; t: number; i: number }[] = [];
+  let seq = 0;
+  for (const { node, digest } of parts) {
+    let lastT = Number.NEGATIVE_INFINITY;
+    for (const line of digest.tail) {
+      const t = parseLineTime(line, year) ?? lastT;
+      lastT = t;
+      all.push({ node, line, t, i: seq++ });
+    }
+  }
+  all.sort((a, b) => a.t - b.t || a.i - b.i);
+  merged.tail = all.slice(Math.max(0, all.length - tailCap)).map(({ node, line }) => ({ node, line }));
+  return merged;
+}
