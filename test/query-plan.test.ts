@@ -28,7 +28,7 @@ describe('journal plans: exact wire params', () => {
     const p = plan({ query: ['kubelet', 'containerd', 'crio'], tailLines: 10 });
     expect(p.kind).toBe('journal');
     expect(p.path).toBe('/api/v1/nodes/worker-1/proxy/logs/?query=kubelet&query=containerd&query=crio&tailLines=10');
-    expect([...p.params]).toEqual([['query', 'kubelet'], ['query', 'containerd'], ['query', 'crio'], ['tailLines', '10']]);
+    expect(p.kind === 'journal' && [...p.params]).toEqual([['query', 'kubelet'], ['query', 'containerd'], ['query', 'crio'], ['tailLines', '10']]);
     expect(p.kind === 'journal' && p.services).toEqual(['kubelet', 'containerd', 'crio']);
   });
 
