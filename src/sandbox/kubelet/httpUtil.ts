@@ -4,7 +4,7 @@ import { htmlEscape } from './goUrl.js';
 
 /** http.Error: message + "\n", text/plain, nosniff; drops a Content-Length set earlier. */
 export function httpError(res: ServerResponse, message: string, code: number): void {
-  res.removeHeader('Content-Length');
+  if (res.hasHeader('Content-Length')) res.removeHeader('Content-Length');
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.statusCode = code;
