@@ -68,9 +68,10 @@ function maskWord(w: string, hasDigit: boolean): string {
   let out = '';
   let start = 0;
   let changed = false;
+  // Parts of compound words: "ns/pod", "total-vm:123kB", "cri-containerd-<id>.scope", "pod<uid>_…".
   for (let i = 0; i <= core.length; i++) {
     const c = i < core.length ? core.charCodeAt(i) : 58;
-    if (c === 58 || c === 47) {
+    if (c === 58 || c === 47 || c === 45 || c === 46 || c === 95 || c === 64) {
       if (i > start) {
         const part = core.slice(start, i);
         const m = classify(part, /\d/.test(part));
