@@ -17,8 +17,8 @@ import { NodeStore, type NodeObject, type NodeRecord } from './apiserver/node-st
 import { startApiserver } from './apiserver/server.js';
 import { startKubelet } from './kubelet/server.js';
 import { generateNodeLogs } from './generate/node-logs.js';
-import { generateWinEvents, generateWindowsVarLog } from './generate/windows.js';
-import { createJournalBackend } from './journal/index.js';
+import { createJournalBackend, realJournalAvailable } from './journal/index.js';
+import { JournalWarmup } from './journal-warmup.js';
 import type { JournalBackend, WinEvent } from './journal/types.js';
 import type { RunningKubelet } from './kubelet/types.js';
 import type { Sandbox, SandboxNodeSpec, SandboxOptions } from './types.js';
@@ -47,17 +47,25 @@ async function writeTree(root: string, files: Map<string, string>): Promise<void
   await Promise.all([...files].map(([rel, text]) => writeFile(resolve(root, rel), text)));
 }
 
-async function prepareNodeData(
-  node: ResolvedNode,
-  nodeDir: string,
-  now: Date,
-  prefer: NonNullable<SandboxOptions['journalBackend']>,
-): Promise<NodeData> {
+interface JournalPlan {
+  prefer: NonNullable<SandboxOptions['journalBackend']>;
+  /** The kind 'auto' resolves to on this machine. */
+  kind: JournalBackend['kind'];
+  warmup: JournalWarmup;
+}
+
+async function prepareNodeData(node: ResolvedNode, nodeDir: string, now: Date, plan: JournalPlan): Promise<NodeData> {
   const varLogDir = join(nodeDir, 'var', 'log');
-  if (node.os === 'windows') {
+  if (node.os === 'windows' && node.profile === 'windows') {
+    const { generateWinEvents, generateWindowsVarLog } = await import('./generate/windows.js');
     const winEvents = generateWinEvents({ nodeName: node.name, seed: node.seed, now });
     await writeTree(varLogDir, generateWindowsVarLog({ nodeName: node.name, seed: node.seed, now }));
     return { varLogDir, winEvents };
+  }
+  // /logs/ answers 405 whatever is on disk: generating this node's logs would only slow start-up.
+  if (!node.config.enableDebuggingHandlers || !node.config.enableSystemLogHandler) {
+    await mkdir(varLogDir, { recursive: true });
+    return { varLogDir };
   }
   const logs = generateNodeLogs({
     nodeName: node.name,
@@ -66,7 +74,11 @@ async function prepareNodeData(
     role: node.roles.includes('control-plane') ? 'control-plane' : 'worker',
   });
   await writeTree(varLogDir, logs.varLog);
-  const journal = await createJournalBackend(logs.journal, { prefer, workDir: join(nodeDir, 'journal') });
+  const workDir = join(nodeDir, 'journal');
+  const journal =
+    plan.kind === 'inprocess'
+      ? await createJournalBackend(logs.journal, { prefer: 'inprocess', workDir })
+      : plan.warmup.lazy(plan.kind, () => createJournalBackend(logs.journal, { prefer: plan.prefer, workDir }));
   return { varLogDir, journal };
 }
 
@@ -83,6 +95,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   await mkdir(dir, { recursive: true });
   const now = options.now ?? roundedNow();
   const prefer = options.journalBackend ?? 'auto';
+  const warmup = new JournalWarmup();
+  const plan: JournalPlan = {
+    prefer,
+    kind: prefer === 'inprocess' || (prefer === 'auto' && !(await realJournalAvailable())) ? 'inprocess' : 'journalctl',
+    warmup,
+  };
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const log = new SandboxRequestLog();
 
@@ -98,6 +116,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const cleanup = async () => {
     await stopApiserver?.();
     await Promise.allSettled(kubelets.map((k) => k.close()));
+    await warmup.stop();
     await Promise.allSettled(journals.map((j) => j.close()));
     if (ownDir) await rm(dir, { recursive: true, force: true });
   };
@@ -115,7 +134,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const own = resolved.filter((n) => !n.fleet && !n.unreachable);
     await Promise.all(
       own.map(async (node) => {
-        const data = await prepareNodeData(node, join(dir, 'nodes', node.name), now, prefer);
+        const data = await prepareNodeData(node, join(dir, 'nodes', node.name), now, plan);
         if (data.journal) journals.push(data.journal);
         await startOne(node, data);
       }),
@@ -124,7 +143,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // Fleet nodes share one generated journal and /var/log tree so that hundreds of them start in seconds.
     const fleetNodesResolved = resolved.filter((n) => n.fleet);
     if (fleetNodesResolved.length) {
-      const shared = await prepareNodeData(fleetNodesResolved[0]!, join(dir, 'nodes', '_fleet'), now, prefer);
+      const shared = await prepareNodeData(fleetNodesResolved[0]!, join(dir, 'nodes', '_fleet'), now, plan);
       if (shared.journal) journals.push(shared.journal);
       await Promise.all(fleetNodesResolved.map((node) => startOne(node, shared)));
     }
@@ -153,6 +172,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const kubeconfigPath = join(dir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, { server: apiserver.url, caPath, tokens });
 
+    warmup.start();
     let closed: Promise<void> | undefined;
     return {
       apiserverUrl: apiserver.url,

@@ -308,7 +308,7 @@ export async function startApiserver(o: ApiserverOptions): Promise<RunningApiser
     }
   }
 
-  const server = https.createServer({ key: o.certs.keyPem, cert: o.certs.certPem, maxHeaderSize: 64 * 1024 }, (req, res) => {
+  const server = https.createServer({ key: o.certs.keyPem, cert: o.certs.certPem, maxHeaderSize: 1 << 20 }, (req, res) => {
     const url = req.url ?? '/';
     const qi = url.indexOf('?');
     const rawPath = qi < 0 ? url : url.slice(0, qi);
