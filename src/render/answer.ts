@@ -40,6 +40,7 @@ function isMerged(d: LogDigest | MergedDigest): d is MergedDigest {
 
 function clip(s: string, max: number): string {
   if (s.length <= max) return s;
+  if (max <= 0) return '';
   let n = Math.max(0, max - 1);
   const c = s.charCodeAt(n - 1);
   if (c >= 0xd800 && c <= 0xdbff) n--;
