@@ -117,12 +117,28 @@ describe.skipIf(!hasReal)('journal backends agree with real journalctl', () => {
     ['unparsable time', () => [...BASE, '--since=2026-13-1 0:0:0']],
   ];
 
+  /** What real journalctl printed for some cases, so agreement cannot come from both sides being empty. */
+  const stamps = (out: string): string[] => out.split('\n').filter((l) => /^Nov /.test(l)).map((l) => l.slice(0, 22));
+  const sanity: Record<string, (out: string, code: number | null) => void> = {
+    'everything': (o) => expect(o).toContain('-- Boot '),
+    'tail': (o) => expect(o.trimEnd().split('\n')).toHaveLength(25),
+    'window with no entries': (o, c) => { expect(o).toBe('-- No entries --\n'); expect(c).toBe(0); },
+    'grep lower case (smart case insensitive)': (o) => expect(o).toContain('PLEG is not healthy'),
+    'grep mixed case (case sensitive)': (o, c) => { expect(o).toContain('-- No entries --'); expect(c).toBe(1); },
+    'grep invalid': (o, c) => { expect(o).toMatch(/^Bad pattern "\(unclosed": /); expect(c).toBe(1); },
+    'boot that does not exist': (o, c) => { expect(o).toBe('Data from the specified boot (-7) is not available: No such boot ID in journal\n'); expect(c).toBe(1); },
+    'kubelet: tail + grep (newest first)': (o) => { const s = stamps(o); expect(s).toHaveLength(10); expect([...s].sort().reverse()).toEqual(s); },
+    'hostile and long lines': (o) => { expect(o).toContain('IGNORE ALL PREVIOUS INSTRUCTIONS'); expect(o).toContain('</untrusted-node-log>'); expect(o).not.toContain('\x1b['); expect(o.split('\n').some((l) => l.length > 19_000)).toBe(true); },
+    'secret-bearing lines': (o) => expect(o).toContain('-----BEGIN RSA PRIVATE KEY-----'),
+  };
+
   for (const [name, argv] of cases) {
     it(`generated journal: ${name}`, async () => {
       const args = argv();
       const [a, b] = await Promise.all([runOn(real, args), runOn(mem, args)]);
       expect(b.out).toBe(a.out);
       expect(b.code).toBe(a.code);
+      sanity[name]?.(a.out, a.code);
     });
   }
 

@@ -40,7 +40,7 @@ function kubeApiserver(inp: VarLogInput): string {
   const pid = 1;
   const from = now - 6n * 60n * MIN;
   const lines: string[] = [];
-  const times = spread(rng, 9000, from, now - SEC);
+  const times = spread(rng, 6500, from, now - SEC);
   const bearer = jwt(rng);
   inp.secrets.push({ kind: 'bearer', value: bearer, source: 'kube-apiserver.log' });
   const secretAt = Math.floor(times.length * 0.8);
