@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import https from 'node:https';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, NODE_NAMES, defaultNodes } from '../src/sandbox/index.js';
+import { startSandbox, NODE_NAMES } from '../src/sandbox/index.js';
 import type { RequestRecord, Sandbox } from '../src/sandbox/types.js';
 
 let sb: Sandbox;
@@ -11,7 +11,7 @@ let ca: string;
 
 beforeAll(async () => {
   // Short deadline so the slow node's stream ends on its own if a test leaves it running.
-  sb = await startSandbox({ nodes: defaultNodes().map((n) => n.profile === 'windows' ? { ...n, profile: 'healthy', os: 'windows' } : n), deadlineMs: 4000, hugeBytes: 4 * 1024 * 1024 });
+  sb = await startSandbox({ deadlineMs: 4000, hugeBytes: 4 * 1024 * 1024 });
   ca = (await import('node:fs')).readFileSync(sb.caPath, 'utf8');
 });
 

@@ -17,6 +17,7 @@ import { NodeStore, type NodeObject, type NodeRecord } from './apiserver/node-st
 import { startApiserver } from './apiserver/server.js';
 import { startKubelet } from './kubelet/server.js';
 import { generateNodeLogs } from './generate/node-logs.js';
+import { generateWinEvents, generateWindowsVarLog } from './generate/windows.js';
 import { createJournalBackend, realJournalAvailable } from './journal/index.js';
 import { JournalWarmup } from './journal-warmup.js';
 import type { JournalBackend, WinEvent } from './journal/types.js';
@@ -56,8 +57,7 @@ interface JournalPlan {
 
 async function prepareNodeData(node: ResolvedNode, nodeDir: string, now: Date, plan: JournalPlan): Promise<NodeData> {
   const varLogDir = join(nodeDir, 'var', 'log');
-  if (node.os === 'windows' && node.profile === 'windows') {
-    const { generateWinEvents, generateWindowsVarLog } = await import('./generate/windows.js');
+  if (node.os === 'windows') {
     const winEvents = generateWinEvents({ nodeName: node.name, seed: node.seed, now });
     await writeTree(varLogDir, generateWindowsVarLog({ nodeName: node.name, seed: node.seed, now }));
     return { varLogDir, winEvents };
