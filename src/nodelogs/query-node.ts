@@ -9,6 +9,7 @@ import { parseLineTime } from '../logs/timestamp.js';
 import { makeLocalLineFilter } from '../query/local-filter.js';
 import type { LogRequestPlan } from '../query/types.js';
 import { readFileTail } from './read-file-tail.js';
+import { mergeDigests } from '../logs/merge.js';
 
 export interface NodeQueryDeps {
   kube: KubeClient;
@@ -135,7 +136,7 @@ async function queryJournal(
     notices.push(
       `Unknown service${unknown.length > 1 ? 's' : ''} on ${node}: ${unknown.map((s) => JSON.stringify(s)).join(', ')} — not a journald unit there, and no /var/log/${unknown[0]}, /var/log/${unknown[0]}.log or /var/log/${unknown[0]}/${unknown[0]}.log file. Check the unit name (e.g. "kubelet", "containerd") or query a file path.`,
     );
-  if (fileLogger.length) {
+  if (fileLogger.length && logLines > 0) {
     const names = /\[(.*)\]/.exec(fileLogger[0]!)?.[1] ?? '';
     notices.push(
       `On ${node}, ${sanitizeShort(names)} is not a journald unit: the kubelet serves it from a /var/log file and refuses options (tailLines, sinceTime, untilTime, pattern, boot) for it. Query that service alone without options, or query its file path (e.g. "/${sanitizeShort(names.split(' ')[0] ?? '')}.log"), which this server tails and filters itself.`,
@@ -159,8 +160,27 @@ async function queryJournal(
     return outcome({ digest, elapsedMs, failure: { kind: 'journal-unavailable', message: `The kubelet on ${node} could not run journalctl ("error: journal output not available"). The node may not use systemd-journald; query files under /var/log instead (e.g. "/syslog").` } });
   if (logLines === 0 && unknown.length === services.length && services.length > 0)
     return outcome({ digest, elapsedMs, notices, failure: { kind: 'unknown-service', message: notices.find((n) => n.startsWith('Unknown service')) ?? 'Unknown service.' } });
-  if (logLines === 0 && fileLogger.length && unknown.length + 1 >= services.length && services.length <= 1)
-    return outcome({ digest, elapsedMs, failure: { kind: 'options-with-file-logger', message: notices[notices.length - 1]! } });
+  if (logLines === 0 && fileLogger.length) {
+    // Every service asked for is served from a file, and the kubelet refuses options for those. Do what the
+    // kubelet's heuristic does, but with a real tail and our filters: look for the same three files.
+    const names = (/\[(.*)\]/.exec(fileLogger[0]!)?.[1] ?? '').split(' ').filter(Boolean);
+    const found = await fileLoggerFallback(deps, node, plan, names, signal, keepTail);
+    if (found.parts.length === 0)
+      return outcome({
+        digest,
+        elapsedMs,
+        failure: {
+          kind: 'unknown-service',
+          message: `Unknown service${names.length > 1 ? 's' : ''} on ${node}: ${names.map((n) => JSON.stringify(n)).join(', ')} — not a journald unit there, and none of /var/log/NAME, /var/log/NAME.log, /var/log/NAME/NAME.log exists. Check the unit name (e.g. "kubelet", "containerd") or query a file path.`,
+        },
+      });
+    const fileNotices = [
+      `On ${node}, ${found.parts.map((p) => `${p.service} is not a journald unit; read its file /var/log${p.file}`).join('; ')} (tailed and filtered by this server, as the kubelet refuses options for file-backed services).`,
+      ...found.notices,
+    ];
+    const merged = found.parts.length === 1 ? found.parts[0]!.digest : mergeSources(found.parts);
+    return outcome({ ok: true, digest: merged, notices: fileNotices, byteCapHit: found.byteCapHit, elapsedMs: Date.now() - started });
+  }
   if (logLines === 0 && !possiblyTruncated) notices.push(`No log entries on ${node} matched${kinds.has('no-entries') ? ' (journalctl: "-- No entries --")' : ''}.`);
   return outcome({ ok: true, digest, notices, possiblyTruncated, byteCapHit: digest.byteCapHit, elapsedMs });
 }
@@ -190,6 +210,7 @@ async function queryFile(
   });
   if (!tail.ok) return outcome({ failure: { kind: tail.failure.kind, message: tail.failure.message } });
   const r = tail.result;
+  if (!r) return outcome({ failure: { kind: 'file-not-found', message: `${plan.file} is a directory on ${node}, not a log file. Name a file inside it.` } });
   const digest = digestLines(r.lines, { keepTail });
   // The digest saw only the kept lines; report what was actually scanned on the node's file.
   digest.bytesRead = r.bytesRead;
@@ -236,4 +257,62 @@ export function failureFromError(err: unknown, config: ServerConfig): NodeQueryF
   }
   if (e?.name === 'AbortError') return { kind: 'cancelled', message: 'The call was cancelled.' };
   return { kind: 'connection', message: `Reading logs failed: ${sanitizeShort(e?.message ?? String(err))}` };
+}
+
+/** The kubelet's file heuristic for a service, in its order: /var/log/svc, svc.log, svc/svc.log. */
+export function fileLoggerCandidates(service: string): string[] {
+  return [`/${service}`, `/${service}.log`, `/${service}/${service}.log`];
+}
+
+async function fileLoggerFallback(
+  deps: NodeQueryDeps,
+  node: string,
+  plan: Extract<LogRequestPlan, { kind: 'journal' }>,
+  services: string[],
+  signal: AbortSignal,
+  keepTail: number,
+): Promise<{ parts: { service: string; file: string; digest: LogDigest }[]; notices: string[]; byteCapHit: boolean }> {
+  const e = plan.effective;
+  const spec = {
+    pattern: e.pattern,
+    sinceMs: e.sinceTime ? Date.parse(e.sinceTime) : undefined,
+    untilMs: e.untilTime ? Date.parse(e.untilTime) : undefined,
+  };
+  const hasFilter = spec.pattern !== undefined || spec.sinceMs !== undefined || spec.untilMs !== undefined;
+  const parts: { service: string; file: string; digest: LogDigest }[] = [];
+  const notices: string[] = [];
+  let byteCapHit = false;
+  for (const service of services) {
+    for (const file of fileLoggerCandidates(service)) {
+      const tail = await readFileTail(deps.kube, {
+        node,
+        path: filePath(node, file),
+        lines: e.tailLines ?? deps.config.defaultTailLines,
+        initialBytes: deps.config.fileTailBytes,
+        maxBytes: deps.config.maxFileBytes,
+        makeFilter: hasFilter ? () => makeLocalLineFilter(spec, (l) => parseLineTime(l)) : undefined,
+        timeOf: (l) => parseLineTime(l),
+        sinceMs: spec.sinceMs,
+        timeoutMs: deps.config.requestTimeoutMs,
+        signal,
+        notRegularFileOk: true,
+      });
+      if (!tail.ok || tail.result === undefined) continue; // missing, or a directory: the kubelet skips those too
+      const digest = digestLines(tail.result.lines, { keepTail });
+      digest.bytesRead = tail.result.bytesRead;
+      digest.linesFilteredOut = tail.result.linesFilteredOut;
+      if (tail.result.byteCapHit) {
+        byteCapHit = true;
+        notices.push(`Read the last ${tail.result.bytesRead} bytes of /var/log${file} (--max-file-bytes); older lines were not read.`);
+      }
+      parts.push({ service, file, digest });
+      break;
+    }
+  }
+  return { parts, notices, byteCapHit };
+}
+
+function mergeSources(parts: { service: string; file: string; digest: LogDigest }[]): LogDigest {
+  const m = mergeDigests(parts.map((p) => ({ node: p.file, digest: p.digest })));
+  return m as unknown as LogDigest;
 }

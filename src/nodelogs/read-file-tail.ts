@@ -17,6 +17,8 @@ export interface FileTailRequest {
   sinceMs?: number;
   timeoutMs: number;
   signal: AbortSignal;
+  /** Heuristic probing: a directory or redirect answer means "not this file" rather than a failure. */
+  notRegularFileOk?: boolean;
 }
 
 export interface FileTailResult {
@@ -45,12 +47,19 @@ function parseContentRange(v: string | undefined): { start: number; end: number;
  * ask for the last K bytes with a Range request and grow K (×4) until enough matching lines came back,
  * the start of the file was reached, or maxBytes was read.
  */
-export async function readFileTail(kube: KubeClient, req: FileTailRequest): Promise<{ ok: true; result: FileTailResult } | { ok: false; failure: LogFailure }> {
+export async function readFileTail(
+  kube: KubeClient,
+  req: FileTailRequest,
+): Promise<{ ok: true; result: FileTailResult } | { ok: true; result: undefined } | { ok: false; failure: LogFailure }> {
   let want = req.initialBytes;
   let requests = 0;
   for (;;) {
     requests++;
     const res = await kube.proxyGet(req.path, { range: `bytes=-${want}`, signal: req.signal, timeoutMs: req.timeoutMs });
+    if (req.notRegularFileOk && (res.status === 301 || /text\/html/i.test(String(res.headers['content-type'] ?? '')))) {
+      res.abort();
+      return { ok: true, result: undefined };
+    }
     const answer = await classifyLogAnswer(res, { node: req.node, isFile: true });
     if (!answer.ok) return answer;
     const range = answer.status === 206 ? parseContentRange(answer.contentRange) : undefined;
