@@ -17,7 +17,7 @@ export function parseQuery(rawQuery: string): Record<string, string[]> {
 
 // A kubelet reports a request when its response ends, which can be a little after the apiserver has
 // finished relaying it; past this grace the kubelet is assumed never to report (e.g. it crashed).
-const KUBELET_REPORT_GRACE_MS = 2000;
+const KUBELET_REPORT_GRACE_MS = 1000;
 
 /** The apiserver's request log: what crossed the wire, in order, plus concurrency high-water marks. */
 export class SandboxRequestLog implements RequestLog {
