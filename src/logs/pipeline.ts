@@ -134,9 +134,13 @@ class DigestBuilder {
     if (masked.includes('  ') || tokens[0] === '' || tokens[tokens.length - 1] === '') {
       for (let i = tokens.length - 1; i >= 0; i--) if (tokens[i] === '') tokens.splice(i, 1);
     }
-    // logfmt "level=info" first: severity is tracked apart, and routing on it would hide the msg word.
-    if (tokens.length > 1 && tokens[0]!.startsWith('level=')) tokens.shift();
-    if (parts.ident !== undefined) tokens.unshift(parts.ident + ':');
+    // logfmt "level=info" first: severity is tracked apart, and routing on it would hide the msg word,
+    // so the journal identifier takes its place.
+    const levelFirst = tokens.length > 1 && tokens[0]!.startsWith('level=');
+    if (parts.ident !== undefined) {
+      if (levelFirst) tokens[0] = parts.ident + ':';
+      else tokens.unshift(parts.ident + ':');
+    } else if (levelFirst) tokens.shift();
     const cluster = this.miner.add(tokens);
     this.note(cluster, severity, time, line);
 

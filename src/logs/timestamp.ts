@@ -3,9 +3,14 @@
  * recognised by its first characters and parsed with charCode arithmetic, never a regex scan.
  */
 
-const MONTHS: Record<string, number> = {
-  Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
-};
+// Month names keyed by their three char codes packed into one number: no substring per line.
+const MONTHS = new Map<number, number>(
+  ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map((m, i) => [monthKey(m, 0), i]),
+);
+
+function monthKey(s: string, i: number): number {
+  return (s.charCodeAt(i) << 16) | (s.charCodeAt(i + 1) << 8) | s.charCodeAt(i + 2);
+}
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -73,7 +78,7 @@ function rfc3339(s: string, i: number): number | undefined {
 
 /** "Nov 27 03:44:01[.123456]" (journald short-precise, syslog) at i; the year comes from the hint. */
 function syslogTime(s: string, i: number, year: number): number | undefined {
-  const mo = MONTHS[s.slice(i, i + 3)];
+  const mo = MONTHS.get(monthKey(s, i));
   if (mo === undefined || s.charCodeAt(i + 3) !== 32) return undefined;
   let j = i + 4;
   if (s.charCodeAt(j) === 32) j++; // "Nov  7" pads single-digit days with a space
