@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { generateNodeLogs } from '../src/sandbox/generate/node-logs.js';
-import { createJournalBackend, realJournalAvailable } from '../src/sandbox/journal/index.js';
+import { createJournalBackend, realJournalAvailable, installedSystemdVersion } from '../src/sandbox/journal/index.js';
 import type { JournalBackend, JournalEntry } from '../src/sandbox/journal/types.js';
 
 const NOW = new Date('2026-11-27T03:44:00Z');
@@ -29,6 +29,8 @@ async function runOn(b: JournalBackend, args: string[]): Promise<{ out: string; 
 }
 
 const hasReal = await realJournalAvailable();
+/** The emulation imitates the installed version; 252 is the one verified byte for byte. */
+const systemdVersion = (await installedSystemdVersion()) ?? 252;
 if (!hasReal) {
   console.warn('[journal-conformance] journalctl/systemd-journal-remote not installed: skipping the real-journalctl comparison (CI installs them).');
 }
@@ -64,10 +66,10 @@ describe.skipIf(!hasReal)('journal backends agree with real journalctl', () => {
     const g = generateNodeLogs({ nodeName: 'conf-node', seed: 7, now: NOW, role: 'worker' });
     nowMs = NOW.getTime();
     real = await createJournalBackend(g.journal, { prefer: 'journalctl', workDir: work });
-    mem = await createJournalBackend(g.journal, { prefer: 'inprocess', workDir: work });
+    mem = await createJournalBackend(g.journal, { prefer: 'inprocess', workDir: work, systemdVersion });
     const edge = edgeJournal();
     realEdge = await createJournalBackend(edge, { prefer: 'journalctl', workDir: work });
-    memEdge = await createJournalBackend(edge, { prefer: 'inprocess', workDir: work });
+    memEdge = await createJournalBackend(edge, { prefer: 'inprocess', workDir: work, systemdVersion });
     expect(real.kind).toBe('journalctl');
     expect(mem.kind).toBe('inprocess');
   });
@@ -126,7 +128,7 @@ describe.skipIf(!hasReal)('journal backends agree with real journalctl', () => {
     'grep lower case (smart case insensitive)': (o) => expect(o).toContain('PLEG is not healthy'),
     'grep mixed case (case sensitive)': (o, c) => { expect(o).toContain('-- No entries --'); expect(c).toBe(1); },
     'grep invalid': (o, c) => { expect(o).toMatch(/^Bad pattern "\(unclosed": /); expect(c).toBe(1); },
-    'boot that does not exist': (o, c) => { expect(o).toBe('Data from the specified boot (-7) is not available: No such boot ID in journal\n'); expect(c).toBe(1); },
+    'boot that does not exist': (o, c) => { expect(o).toMatch(/\(-7\)/); expect(c).toBe(1); },
     'kubelet: tail + grep (newest first)': (o) => { const s = stamps(o); expect(s).toHaveLength(10); expect([...s].sort().reverse()).toEqual(s); },
     'hostile and long lines': (o) => { expect(o).toContain('IGNORE ALL PREVIOUS INSTRUCTIONS'); expect(o).toContain('</untrusted-node-log>'); expect(o).not.toContain('\x1b['); expect(o.split('\n').some((l) => l.length > 19_000)).toBe(true); },
     'secret-bearing lines': (o) => expect(o).toContain('-----BEGIN RSA PRIVATE KEY-----'),
@@ -177,7 +179,7 @@ describe.skipIf(!hasReal)('journal backends agree with real journalctl', () => {
 
 describe('in-process journal on its own', () => {
   it('stops producing output when aborted', async () => {
-    const g = generateNodeLogs({ nodeName: 'abort-node', seed: 3, now: NOW, entriesPerBoot: 20_000 });
+    const g = generateNodeLogs({ nodeName: 'abort-node', seed: 3, now: NOW, entriesPerBoot: 8_000 });
     const b = await createJournalBackend(g.journal, { prefer: 'inprocess', workDir: tmpdir() });
     const ac = new AbortController();
     const r = b.run([...BASE], ac.signal);
@@ -202,5 +204,29 @@ describe('in-process journal on its own', () => {
     expect(lines).toHaveLength(5);
     for (const l of lines) expect(l).toMatch(/^Nov 27 \d\d:\d\d:\d\d\.\d{6} shape-node kubelet\[\d+\]: [IWE]1127 /);
     await b.close();
+  });
+});
+
+describe('in-process journal: systemd ≥ 254 --lines semantics (modelled from upstream source)', () => {
+  const boot = 'b'.repeat(32);
+  const t0 = 1795000000n * 1_000_000n;
+  const entries: JournalEntry[] = Array.from({ length: 10 }, (_, i) => ({
+    realtimeUsec: t0 + BigInt(i) * 1_000_000n, monotonicUsec: BigInt(i + 1) * 1_000_000n, bootId: boot, unit: 'kubelet.service', identifier: 'kubelet', pid: 9, hostname: 'h', priority: 6, message: `line ${i}`,
+  }));
+  const at = (s: number): string => kubeletTime(1795000000_000 + s * 1000);
+  const msgs = (out: string): string[] => out.split('\n').filter((l) => l.includes('line ')).map((l) => l.slice(l.indexOf('line ')));
+
+  it('takes the newest N inside --since, and counts back from --until', async () => {
+    const v252 = await createJournalBackend(entries, { prefer: 'inprocess', workDir: tmpdir(), systemdVersion: 252 });
+    const v255 = await createJournalBackend(entries, { prefer: 'inprocess', workDir: tmpdir(), systemdVersion: 255 });
+    const sinceLines = [...BASE, `--since=${at(2)}`, '--lines=3'];
+    expect(msgs((await runOn(v252, sinceLines)).out)).toEqual(['line 2', 'line 3', 'line 4']);
+    expect(msgs((await runOn(v255, sinceLines)).out)).toEqual(['line 7', 'line 8', 'line 9']);
+    const untilLines = [...BASE, `--until=${at(5)}`, '--lines=2'];
+    expect((await runOn(v252, untilLines)).out).toBe('-- No entries --\n');
+    expect(msgs((await runOn(v255, untilLines)).out)).toEqual(['line 4', 'line 5']);
+    const narrow = [...BASE, `--since=${at(8)}`, `--until=${at(9)}`, '--lines=5'];
+    expect(msgs((await runOn(v255, narrow)).out)).toEqual(['line 8', 'line 9']);
+    expect((await runOn(v255, [...BASE, '--boot', '4'])).out).toBe('No journal boot entry found from the specified boot offset (+4).\n');
   });
 });

@@ -3,7 +3,7 @@ import { createRealJournalBackend, realJournalAvailable } from './real.js';
 import { createInProcessJournalBackend } from './inprocess.js';
 
 export type { JournalBackend, JournalEntry, WinEvent } from './types.js';
-export { realJournalAvailable } from './real.js';
+export { realJournalAvailable, installedSystemdVersion } from './real.js';
 export { InProcessJournal } from './inprocess.js';
 
 export interface CreateJournalBackendOptions {
@@ -11,10 +11,12 @@ export interface CreateJournalBackendOptions {
   prefer: 'auto' | 'journalctl' | 'inprocess';
   /** Where the journalctl backend caches converted journal directories. */
   workDir: string;
+  /** systemd version whose journalctl the in-process backend imitates; default 252 (verified). */
+  systemdVersion?: number;
 }
 
 export async function createJournalBackend(entries: JournalEntry[], opts: CreateJournalBackendOptions): Promise<JournalBackend> {
-  if (opts.prefer === 'inprocess') return createInProcessJournalBackend(entries);
+  if (opts.prefer === 'inprocess') return createInProcessJournalBackend(entries, opts.systemdVersion);
   if (opts.prefer === 'journalctl') return createRealJournalBackend(entries, opts.workDir);
   if (await realJournalAvailable()) {
     try {
@@ -23,5 +25,5 @@ export async function createJournalBackend(entries: JournalEntry[], opts: Create
       // A broken journal-remote (e.g. in a restricted container) should not stop the sandbox.
     }
   }
-  return createInProcessJournalBackend(entries);
+  return createInProcessJournalBackend(entries, opts.systemdVersion);
 }

@@ -47,7 +47,16 @@ export class InProcessJournal {
   /** Boot ids, oldest first. */
   private readonly boots: string[];
 
-  constructor(entries: readonly JournalEntry[], private readonly now: () => bigint = () => BigInt(Date.now()) * 1000n) {
+  /**
+   * @param systemdVersion whose journalctl to imitate. 252 (Debian 12, RHEL 9) is verified against the
+   *   real binary; from 254 on, --lines counts back from --until/the tail even with --since, which is
+   *   modelled from the upstream source but not verified here.
+   */
+  constructor(
+    entries: readonly JournalEntry[],
+    private readonly systemdVersion = 252,
+    private readonly now: () => bigint = () => BigInt(Date.now()) * 1000n,
+  ) {
     this.entries = [...entries].sort((a, b) => (a.realtimeUsec < b.realtimeUsec ? -1 : a.realtimeUsec > b.realtimeUsec ? 1 : 0));
     const seen = new Set<string>();
     this.boots = [];
@@ -84,12 +93,61 @@ export class InProcessJournal {
       const idx = off > 0 ? off - 1 : this.boots.length - 1 + off;
       bootId = this.boots[idx];
       if (bootId === undefined) {
-        return errorPlan(`Data from the specified boot (${off >= 0 ? '+' : ''}${off}) is not available: No such boot ID in journal`);
+        const o = `${off >= 0 ? '+' : ''}${off}`;
+        const v = this.systemdVersion;
+        return errorPlan(v < 255 ? `Data from the specified boot (${o}) is not available: No such boot ID in journal`
+          : v < 257 ? `No journal boot entry found from the specified boot offset (${o}).`
+            : `No journal boot entry found for the specified boot (${o}).`);
       }
     }
     const unitOk = unitMatcher(q.units);
     const matched = this.entries.filter((e) => (bootId === undefined || e.bootId === bootId) && (!unitOk || unitOk(e.unit)));
-    return { lines: this.walk(matched, q, since, until, regex) };
+    return { lines: this.systemdVersion >= 254 ? this.walkModern(matched, q, since, until, regex) : this.walk(matched, q, since, until, regex) };
+  }
+
+  /** systemd ≥ 254 (PRs #26669/#26727): --lines always means the newest N, counted back from --until. */
+  private *walkModern(m: JournalEntry[], q: JournalQuery, since: bigint | undefined, until: bigint | undefined, regex: RegExp | undefined): Generator<string, number> {
+    const lines = q.lines;
+    const reverse = regex !== undefined && lines !== undefined;
+    const firstAtOrAfter = (t: bigint): number => { const k = m.findIndex((e) => e.realtimeUsec >= t); return k < 0 ? m.length : k; };
+    let i: number;
+    let sinceSeeked = false;
+    if (reverse || lines !== undefined) {
+      // Position just past the last entry <= until (or at the tail), then step back.
+      const p = until !== undefined ? firstAtOrAfter(until + 1n) : m.length;
+      if (reverse) i = p - 1;
+      else i = p === 0 ? 0 : Math.max(0, p - lines!);
+    } else if (since !== undefined) {
+      i = firstAtOrAfter(since);
+      sinceSeeked = true;
+    } else {
+      i = 0;
+    }
+    const step = reverse ? -1 : 1;
+    let shown = 0;
+    let prevBoot: string | undefined;
+    for (; lines === undefined || shown < lines; i += step) {
+      const e = m[i];
+      if (!e) break;
+      if (until !== undefined && !reverse && (lines === undefined || since !== undefined) && e.realtimeUsec > until) break;
+      if (since !== undefined && (reverse || !sinceSeeked)) {
+        if (e.realtimeUsec < since) {
+          if (reverse) break;
+          // Jumped back too far: re-seek to --since without printing anything for the skipped part.
+          i = firstAtOrAfter(since) - step;
+          sinceSeeked = true;
+          continue;
+        }
+        sinceSeeked = true;
+      }
+      if (prevBoot !== undefined && e.bootId !== prevBoot) yield `-- Boot ${e.bootId} --\n`;
+      prevBoot = e.bootId;
+      if (regex && !regex.test(e.message)) continue;
+      yield renderShortPrecise(e);
+      shown++;
+    }
+    if (shown === 0) yield '-- No entries --\n';
+    return regex && shown === 0 ? 1 : 0;
   }
 
   private *walk(m: JournalEntry[], q: JournalQuery, since: bigint | undefined, until: bigint | undefined, regex: RegExp | undefined): Generator<string, number> {
@@ -145,8 +203,8 @@ export class InProcessJournal {
   }
 }
 
-export function createInProcessJournalBackend(entries: readonly JournalEntry[]): JournalBackend {
-  const journal = new InProcessJournal(entries);
+export function createInProcessJournalBackend(entries: readonly JournalEntry[], systemdVersion = 252): JournalBackend {
+  const journal = new InProcessJournal(entries, systemdVersion);
   const live = new Set<Readable>();
   return {
     kind: 'inprocess',

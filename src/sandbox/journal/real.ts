@@ -126,3 +126,16 @@ export async function createRealJournalBackend(entries: readonly JournalEntry[],
     },
   };
 }
+
+/** The installed journalctl's systemd version (e.g. 252), or undefined when it is not installed. */
+export async function installedSystemdVersion(): Promise<number | undefined> {
+  const journalctl = await findJournalctl();
+  if (!journalctl) return undefined;
+  try {
+    const { stdout } = await execFileP(journalctl, ['--version'], { env: JOURNALCTL_ENV });
+    const m = /^systemd (\d+)/.exec(stdout);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
