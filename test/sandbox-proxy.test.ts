@@ -177,7 +177,7 @@ describe('node proxy edge cases', () => {
     const req = open('/api/v1/nodes/fleet-0000/proxy/other');
     req.on('error', () => undefined);
     req.end();
-    await new Promise((r) => setTimeout(r, 50));
+    while (!log.entries.some((e) => e.node === 'fleet-0000')) await new Promise((r) => setTimeout(r, 10));
     req.destroy();
     await log.waitIdle();
     expect(log.entries.at(-1)).toMatchObject({ node: 'fleet-0000', aborted: true });

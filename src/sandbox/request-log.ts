@@ -91,18 +91,16 @@ export class SandboxRequestLog implements RequestLog {
 
   /** Hook for KubeletOptions.onRequest: attaches the kubelet's record to the apiserver request it served. */
   kubeletReported(k: KubeletRequestRecord): void {
+    // Oldest first: identical concurrent requests finish in any order, but their records are alike.
+    // Requests made to a kubelet directly (not through the apiserver) match nothing and are ignored.
     let match: RequestRecord | undefined;
-    let fallback: RequestRecord | undefined;
     for (const [rec, p] of this.awaiting) {
-      if (rec.node !== k.node) continue;
-      fallback ??= rec;
       const samePath = k.path === p.upstreamPath || k.path === safeDecode(p.upstreamPath);
-      if (samePath && k.rawQuery === rec.rawQuery && k.method === rec.method) {
+      if (rec.node === k.node && samePath && k.rawQuery === rec.rawQuery && k.method === rec.method) {
         match = rec;
         break;
       }
     }
-    match ??= fallback;
     if (!match) return;
     match.kubelet = k;
     if (k.journalArgs) match.journalArgs = [...k.journalArgs];

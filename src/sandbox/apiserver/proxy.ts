@@ -79,7 +79,8 @@ export async function proxyToKubelet(req: IncomingMessage, res: ServerResponse, 
 
   upstream.on('error', (err: NodeJS.ErrnoException) => {
     if (!res.headersSent) {
-      if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET') ctx.log.undispatched(ctx.rec);
+      // Refused: the kubelet never saw the request. Anything else (e.g. our own abort) it did, and reports.
+      if (err.code === 'ECONNREFUSED') ctx.log.undispatched(ctx.rec);
       if (!clientGone(res)) {
         sendStatus(res, err.code === 'ECONNREFUSED' ? refused(node) : serviceUnavailable(`error trying to reach service: ${err.message}`));
       }
