@@ -48,7 +48,7 @@ function classify(w: string, hasDigit: boolean): string | undefined {
   }
   if (w.length >= 32 && ID.test(w)) return '<ID>';
   if (w.length === 36 && UUID.test(w)) return '<UID>';
-  if (w.length >= 8 && HEX.test(w)) return '<HEX>';
+  if ((w.length >= 8 || c0 === 48) && HEX.test(w)) return '<HEX>';
   if (c0 === 45 || c0 === 43) {
     if (NUM.test(w)) return '<NUM>';
   }
@@ -57,62 +57,92 @@ function classify(w: string, hasDigit: boolean): string | undefined {
   return undefined;
 }
 
-/** Masks one word; words like "ns/pod-name" or "total-vm:123kB" are masked part by part. */
-function maskWord(w: string, hasDigit: boolean): string {
+function isSep(c: number, level: 0 | 1): boolean {
+  return level === 0 ? c === 58 || c === 47 || c === 64 : c === 45 || c === 46 || c === 95;
+}
+
+/**
+ * Masks one word. Compound words are masked part by part: first on ':' '/' '@' ("ns/pod-name",
+ * "nginx:1.25", "total-vm:123kB"), then what is still unmasked on '-' '.' '_' ("cri-containerd-<id>.scope").
+ */
+function maskWord(w: string, hasDigit: boolean, level: 0 | 1 | 2 = 0): string {
   let end = w.length;
   while (end > 1 && w.charCodeAt(end - 1) === 46) end--; // sentence period
   const core = end === w.length ? w : w.slice(0, end);
   const whole = classify(core, hasDigit);
   if (whole) return end === w.length ? whole : whole + w.slice(end);
-  if (!hasDigit) return w;
+  if (!hasDigit || level === 2) return w;
   let out = '';
   let start = 0;
   let changed = false;
-  // Parts of compound words: "ns/pod", "total-vm:123kB", "cri-containerd-<id>.scope", "pod<uid>_…".
+  let found = false;
   for (let i = 0; i <= core.length; i++) {
-    const c = i < core.length ? core.charCodeAt(i) : 58;
-    if (c === 58 || c === 47 || c === 45 || c === 46 || c === 95 || c === 64) {
+    const c = i < core.length ? core.charCodeAt(i) : -1;
+    if (c === -1 || isSep(c, level)) {
+      if (c !== -1) found = true;
+      if (!found) break;
       if (i > start) {
         const part = core.slice(start, i);
-        const m = classify(part, /\d/.test(part));
-        if (m) changed = true;
-        out += m ?? part;
+        const m = maskWord(part, /\d/.test(part), level === 0 ? 1 : 2);
+        if (m !== part) changed = true;
+        out += m;
       }
-      if (i < core.length) out += core[i];
+      if (c !== -1) out += core[i];
       start = i + 1;
     }
   }
+  if (!found && level === 0) return maskWord(w, hasDigit, 1);
   return changed ? out + w.slice(end) : w;
 }
 
-export function maskVariables(message: string): string {
-  let out = '';
-  let last = 0; // message[last..] not yet copied to out
-  let changed = false;
+/**
+ * Masks and tokenizes in one pass: returns the space-separated tokens of text[start..] with variable
+ * words replaced. Doing both at once avoids building a masked string only to split it again.
+ */
+export function maskTokens(text: string, start = 0): string[] {
+  const tokens: string[] = [];
+  const n = text.length;
+  let tokStart = -1; // start of the current space-separated token
+  let tok = ''; // masked prefix of the current token, up to `copied`
+  let copied = -1; // text[tokStart..copied) is already in `tok`; -1 while nothing was masked
   let wordStart = -1;
   let digit = false;
   let dash = false;
-  const n = message.length;
-  for (let i = 0; i <= n; i++) {
-    const k = i < n ? CLASS[message.charCodeAt(i)]! : 1;
+  for (let i = start; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 32;
+    const k = CLASS[c]!;
     if (k === 1) {
       if (wordStart >= 0 && (digit || dash)) {
-        const w = message.slice(wordStart, i);
+        const w = text.slice(wordStart, i);
         const m = maskWord(w, digit);
         if (m !== w) {
-          out += message.slice(last, wordStart) + m;
-          last = i;
-          changed = true;
+          tok = copied < 0 ? text.slice(tokStart, wordStart) + m : tok + text.slice(copied, wordStart) + m;
+          copied = i;
         }
       }
       wordStart = -1;
       digit = false;
       dash = false;
+      if (c === 32 || c === 9) {
+        if (tokStart >= 0) {
+          tokens.push(copied < 0 ? text.slice(tokStart, i) : tok + text.slice(copied, i));
+          tokStart = -1;
+          copied = -1;
+          tok = '';
+        }
+        continue;
+      }
     } else {
       if (wordStart < 0) wordStart = i;
       if (k === 2) digit = true;
       else if (k === 3) dash = true;
     }
+    if (tokStart < 0) tokStart = i;
   }
-  return changed ? out + message.slice(last) : message;
+  return tokens;
+}
+
+/** The masked message with single spaces between tokens. */
+export function maskVariables(message: string): string {
+  return maskTokens(message).join(' ');
 }

@@ -6,7 +6,7 @@
 import { TemplateMiner, type DrainCluster } from './drain.js';
 import { splitLine } from './header.js';
 import { LineSplitter, truncationMarker } from './lines.js';
-import { maskVariables } from './mask.js';
+import { maskTokens } from './mask.js';
 import { rankTemplates } from './rank.js';
 import { createRedactor } from './redact.js';
 import { detectSeverity, emptySeverityCounts, SEVERITY_RANK, type Severity } from './severity.js';
@@ -129,11 +129,7 @@ class DigestBuilder {
     const severity = detectSeverity(parts.message, parts.klogLevel, line);
     this.severityCounts[severity]++;
 
-    const masked = maskVariables(parts.message);
-    const tokens = masked.split(' ');
-    if (masked.includes('  ') || tokens[0] === '' || tokens[tokens.length - 1] === '') {
-      for (let i = tokens.length - 1; i >= 0; i--) if (tokens[i] === '') tokens.splice(i, 1);
-    }
+    const tokens = maskTokens(line, parts.messageStart);
     // logfmt "level=info" first: severity is tracked apart, and routing on it would hide the msg word,
     // so the journal identifier takes its place.
     const levelFirst = tokens.length > 1 && tokens[0]!.startsWith('level=');

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { maskTokens, maskVariables } from '../src/logs/mask.js';
+
+describe('variable masking', () => {
+  it.each([
+    ['pod="default/web-7d4b9c8f6d-x2k9p" podUID="3f2c1e9a-1b2c-4d5e-8f90-a1b2c3d4e5f6"', 'pod="default/<POD>" podUID="<UID>"'],
+    ['image "nginx:1.25" after 30s and 1m30s', 'image "nginx:<NUM>" after <DUR> and <DUR>'],
+    ['dial tcp 10.244.1.12:8080 and [fe80::1]:443', 'dial tcp <IP> and [<IP>]:<NUM>'],
+    ['Started cri-containerd-4f8e2b1c9d7a6e5f4f8e2b1c9d7a6e5f4f8e2b1c9d7a6e5f4f8e2b1c9d7a6e5f.scope', 'Started cri-containerd-<ID>.scope'],
+    ['name:"sha256:5158dadc58060a3e8a37b0b688dbc64b448602ef41bde5b9a355038ec3f59879"', 'name:"<ID>"'],
+    ['Killed process 1234 (java) total-vm:123456kB, flags 0x1f', 'Killed process <NUM> (java) total-vm:<NUM>, flags <HEX>'],
+    ['kube-proxy-xkzpq on kube-system with eth0', '<POD> on kube-system with eth0'],
+    ['at 2026-11-27T03:44:01.123Z limit 512Mi used 93%', 'at <TIME> limit <NUM> used <NUM>'],
+  ])('%s', (input, expected) => {
+    expect(maskVariables(input)).toBe(expected);
+  });
+
+  it('tokenizes from an offset and collapses runs of whitespace', () => {
+    expect(maskTokens('HEADER:  a  7\tb ', 7)).toEqual(['a', '<NUM>', 'b']);
+    expect(maskTokens('')).toEqual([]);
+  });
+});
