@@ -161,7 +161,8 @@ export type InbandKind =
   | 'file-read-error'
   | 'journalctl-error'
   | 'boot-separator'
-  | 'journal-header';
+  | 'journal-header'
+  | 'table-format';
 
 const INBAND: [RegExp, InbandKind][] = [
   [/^-- No entries --$/, 'no-entries'],
@@ -186,4 +187,15 @@ export function classifyInbandLine(line: string): InbandKind | undefined {
     return undefined;
   for (const [re, kind] of INBAND) if (re.test(line)) return kind;
   return undefined;
+}
+
+/**
+ * Windows answers are a PowerShell Format-Table: provider headings, column headings and dashes are layout,
+ * not events. Everything else is classified as for Linux.
+ */
+export function classifyWindowsInbandLine(line: string): InbandKind | undefined {
+  const t = line.trim();
+  if (t === '') return 'table-format';
+  if (/^ProviderName: /.test(t) || /^TimeCreated\s+Id\s+LevelDisplayName\s+Message$/.test(t) || /^-{5,}\s+-+\s+-+\s+-+$/.test(t)) return 'table-format';
+  return classifyInbandLine(line);
 }

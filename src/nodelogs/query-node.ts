@@ -1,6 +1,6 @@
 import type { ServerConfig } from '../config.js';
 import type { KubeClient } from '../kube/client.js';
-import { classifyInbandLine, classifyLogAnswer, type InbandKind, type LogFailure } from '../kube/kubelet-answer.js';
+import { classifyInbandLine, classifyLogAnswer, classifyWindowsInbandLine, type InbandKind, type LogFailure } from '../kube/kubelet-answer.js';
 import { KubeError } from '../kube/errors.js';
 import type { RequestScheduler } from '../limits/scheduler.js';
 import type { Metrics } from '../metrics.js';
@@ -56,7 +56,7 @@ function trackEnd(body: AsyncIterable<Buffer>, state: { lastByte: number; bytes:
 }
 
 /** Runs one planned request against one node, under the limits, and digests the answer. */
-export async function queryNode(deps: NodeQueryDeps, node: string, plan: LogRequestPlan, opts: { signal: AbortSignal; keepTail: number }): Promise<NodeQueryOutcome> {
+export async function queryNode(deps: NodeQueryDeps, node: string, plan: LogRequestPlan, opts: { signal: AbortSignal; keepTail: number; os?: string }): Promise<NodeQueryOutcome> {
   const started = Date.now();
   const outcome = (o: Partial<NodeQueryOutcome>): NodeQueryOutcome => ({
     node,
@@ -70,7 +70,7 @@ export async function queryNode(deps: NodeQueryDeps, node: string, plan: LogRequ
   let result: NodeQueryOutcome;
   try {
     result = await deps.scheduler.run(node, opts.signal, async (signal) =>
-      plan.kind === 'file' ? queryFile(deps, node, plan, signal, opts.keepTail, outcome) : queryJournal(deps, node, plan, signal, opts.keepTail, started, outcome),
+      plan.kind === 'file' ? queryFile(deps, node, plan, signal, opts.keepTail, outcome) : queryJournal(deps, node, plan, signal, opts.keepTail, started, outcome, opts.os === 'windows'),
     );
   } catch (err) {
     result = outcome({ failure: failureFromError(err, deps.config) });
@@ -95,6 +95,7 @@ async function queryJournal(
   keepTail: number,
   started: number,
   outcome: (o: Partial<NodeQueryOutcome>) => NodeQueryOutcome,
+  windows = false,
 ): Promise<NodeQueryOutcome> {
   const { config, kube } = deps;
   const res = await kube.proxyGet(plan.path, { signal, timeoutMs: config.requestTimeoutMs });
@@ -104,7 +105,7 @@ async function queryJournal(
   const digest = await digestLogStream(trackEnd(answer.body, end), {
     maxBytes: config.maxBytesPerNode,
     keepTail,
-    classifyInband: classifyInbandLine,
+    classifyInband: windows ? classifyWindowsInbandLine : classifyInbandLine,
     signal,
   }).finally(() => res.abort());
   const elapsedMs = Date.now() - started;

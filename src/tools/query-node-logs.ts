@@ -155,6 +155,7 @@ async function runQuery(deps: ToolDeps, args: QueryArgs, signal: AbortSignal, ex
 
   // Plan per node (OS decides whether boot is allowed).
   const plans = new Map<string, LogRequestPlan>();
+  const osOf = new Map(targets.map((t) => [t.name, t.os]));
   const skipped: NodeQueryOutcome[] = [];
   for (const t of targets) {
     const planned = planLogRequest(t.name, input, { os: t.os, limits, now });
@@ -169,7 +170,7 @@ async function runQuery(deps: ToolDeps, args: QueryArgs, signal: AbortSignal, ex
   const total = plans.size;
   const outcomes = await Promise.all(
     [...plans].map(async ([node, plan]) => {
-      const o = await queryNode(deps, node, plan, { signal, keepTail });
+      const o = await queryNode(deps, node, plan, { signal, keepTail, os: osOf.get(node) });
       done++;
       recordSupport(deps, o);
       if (progressToken !== undefined && total > 1)
@@ -197,7 +198,7 @@ async function runQuery(deps: ToolDeps, args: QueryArgs, signal: AbortSignal, ex
   const digest: LogDigest | ReturnType<typeof mergeDigests> =
     all.length === 1 ? succeeded[0]!.digest! : mergeDigests(succeeded.map((o) => ({ node: o.node, digest: o.digest! })));
   const notices = [...firstPlan.notices, ...all.flatMap((o) => o.notices)];
-  const facts = buildFacts({ targets, all, effective, plan: firstPlan, notices, leftOutNodes, selector: args.labelSelector, digest });
+  const facts = buildFacts({ targets, all, effective, plan: firstPlan, notices, leftOutNodes, selector: args.labelSelector });
   const rendered = renderLogAnswer({ facts, digest, format, budgetChars: budget });
   deps.metrics?.linesReturned.inc(rendered.linesShown);
   for (const [kind, n] of Object.entries(digest.redactions)) if (n > 0) deps.metrics?.redactions.inc({ kind }, n);
@@ -260,9 +261,9 @@ function stripUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-function describeQuery(e: EffectiveQuery): string {
+function describeQuery(e: EffectiveQuery, windows: boolean): string {
   const parts: string[] = [];
-  if (e.services?.length) parts.push(`services ${e.services.join(', ')}`);
+  if (e.services?.length) parts.push(`${windows ? 'event-log providers' : 'services'} ${e.services.join(', ')}`);
   if (e.file) parts.push(`file /var/log${e.file}`);
   if (e.pattern !== undefined) parts.push(`pattern ${JSON.stringify(e.pattern)}`);
   if (e.sinceTime) parts.push(`since ${e.sinceTime}`);
@@ -280,7 +281,6 @@ function buildFacts(x: {
   notices: string[];
   leftOutNodes: number;
   selector?: string;
-  digest: { linesScanned: number; bytesRead: number; redactions: Record<string, number> };
 }): string[] {
   const facts: string[] = [];
   if (x.targets.length === 1) {
@@ -291,10 +291,7 @@ function buildFacts(x: {
     facts.push(`Nodes matching ${JSON.stringify(x.selector)}: ${x.all.length} queried, ${ok} answered, ${x.all.length - ok} failed${x.leftOutNodes ? `, ${x.leftOutNodes} more not queried (maxNodes cap; narrow the selector or raise maxNodes)` : ''}.`);
     for (const o of x.all.filter((o) => !o.ok)) facts.push(`  ${o.node} failed: ${o.failure?.message}`);
   }
-  facts.push(`Asked: ${describeQuery(x.effective)}${x.plan.kind === 'file' ? ' (file read with an HTTP Range request from its end; pattern and time filters applied by this server)' : ''}.`);
-  facts.push(`Read ${x.digest.linesScanned} log lines (${x.digest.bytesRead} bytes) from the node${x.targets.length > 1 ? 's' : ''}.`);
-  const red = Object.entries(x.digest.redactions).filter(([, n]) => n > 0);
-  if (red.length) facts.push(`Redacted ${red.reduce((n, [, c]) => n + c, 0)} secrets (${red.map(([k, n]) => `${k}: ${n}`).join(', ')}).`);
+  facts.push(`Asked: ${describeQuery(x.effective, x.targets.every((t) => t.os === 'windows'))}${x.plan.kind === 'file' ? ' (file read with an HTTP Range request from its end; pattern and time filters applied by this server)' : ''}.`);
   for (const n of x.notices) facts.push(n);
   return facts;
 }
