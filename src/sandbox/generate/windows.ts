@@ -1,6 +1,6 @@
 import type { WinEvent } from '../journal/types.js';
 import { mulberry32, subSeed, type Rng } from './prng.js';
-import { klog } from './formats.js';
+import { klog, containerdLine } from './formats.js';
 import { WORKLOADS, podName, uuid, jwt } from './vocab.js';
 
 export interface GenerateWinEventsOptions {
@@ -65,6 +65,11 @@ export function generateWindowsVarLog(opts: { nodeName: string; seed: number; no
       : ['kubelet.go:2437', `"SyncLoop UPDATE" source="api" pods=["${w.ns}/${podName(r, w.name)}"]`];
   }));
   files.set('kube-proxy/kube-proxy.log', lines(3320, 150, () => ['proxier.go:1058', `"Policy succeeded for service" servicePortName="default/svc-${r.hex(4)}:http" hnsID="${uuid(r)}"`]));
-  files.set('containerd/containerd.log', lines(2216, 80, () => ['hcsshim.go:204', `"hcsshim::ComputeSystem::Start" cid=${r.hex(64)}`]));
+  const cd: string[] = [];
+  for (let i = 0; i < 80; i++) {
+    const t = end - BigInt(80 - i) * 9_000_000n - BigInt(r.int(0, 999_999));
+    cd.push(containerdLine(t, 'info', 'hcsshim::ComputeSystem::Start', `cid=${r.hex(64)}`));
+  }
+  files.set('containerd/containerd.log', cd.join('\r\n') + '\r\n');
   return files;
 }
