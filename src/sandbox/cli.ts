@@ -6,7 +6,8 @@ import { HEALTHY_NODE } from './nodes.js';
 const USAGE = 'usage: node dist/sandbox/cli.js [--fleet N] [--dir D] [--deadline-ms MS] [--journal auto|journalctl|inprocess]';
 
 function parseArgs(argv: string[]): SandboxOptions {
-  const opts: SandboxOptions = {};
+  // An interactive session wants every node's first query to be quick.
+  const opts: SandboxOptions = { warmJournals: true };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = () => {

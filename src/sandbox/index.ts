@@ -172,7 +172,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const kubeconfigPath = join(dir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, { server: apiserver.url, caPath, tokens });
 
-    warmup.start();
+    if (options.warmJournals) warmup.start();
     let closed: Promise<void> | undefined;
     return {
       apiserverUrl: apiserver.url,

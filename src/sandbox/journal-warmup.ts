@@ -4,7 +4,7 @@ import type { JournalBackend } from './journal/types.js';
 /**
  * Building a real journal (systemd-journal-remote) costs most of a second per node, which would make
  * the default cluster take many seconds to start on two cores. Backends are therefore built on first
- * use, and in the background one at a time after start-up; a query that arrives first jumps the queue.
+ * use and, when asked (start()), in the background one at a time; a query that arrives first jumps the queue.
  */
 export class JournalWarmup {
   private readonly pending: Array<() => Promise<unknown>> = [];
