@@ -105,7 +105,8 @@ describe('sandbox directories', () => {
   it('keeps a caller-provided directory and removes its own temp directory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sandbox-dir-test-'));
     try {
-      const own = await startSandbox({ dir, nodes: [{ name: 'gone-9', profile: 'unreachable' }] });
+      // A fixed `now` years back (reproducible logs) must still give a certificate that is valid today.
+      const own = await startSandbox({ dir, now: new Date('2023-03-01T12:00:00Z'), nodes: [{ name: 'gone-9', profile: 'unreachable' }] });
       expect(own.dir).toBe(dir);
       expect(existsSync(join(dir, 'kubeconfig'))).toBe(true);
       const r = await new Promise<number>((resolve, reject) => {
@@ -128,5 +129,9 @@ describe('sandbox directories', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('rejects duplicate node names before creating anything', async () => {
+    await expect(startSandbox({ nodes: [{ name: 'fleet-0001', profile: 'healthy' }], fleet: 2 })).rejects.toThrow(/unique/);
   });
 });

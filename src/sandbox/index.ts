@@ -82,6 +82,13 @@ async function prepareNodeData(node: ResolvedNode, nodeDir: string, now: Date, p
   return { varLogDir, journal };
 }
 
+/** Like Promise.all, but waits for every job so that clean-up never races a node still being set up. */
+async function allSettledOrThrow(jobs: Array<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(jobs);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 function roundedNow(): Date {
   const d = new Date();
   d.setUTCSeconds(0, 0);
@@ -90,6 +97,10 @@ function roundedNow(): Date {
 
 /** Starts the emulated cluster: node data, one kubelet per reachable node, the apiserver, a kubeconfig. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const specs: SandboxNodeSpec[] = [...(options.nodes ?? defaultNodes())];
+  const fleet = fleetNodes(options.fleet ?? 0);
+  const names = new Set([...specs, ...fleet].map((s) => s.name));
+  if (names.size !== specs.length + fleet.length) throw new Error('sandbox node names must be unique (fleet nodes are named fleet-NNNN)');
   const ownDir = options.dir === undefined;
   const dir = resolve(options.dir ?? (await mkdtemp(join(tmpdir(), 'kube-node-logs-sandbox-'))));
   await mkdir(dir, { recursive: true });
@@ -104,10 +115,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const log = new SandboxRequestLog();
 
-  const specs: SandboxNodeSpec[] = [...(options.nodes ?? defaultNodes())];
-  const names = new Set(specs.map((s) => s.name));
-  if (names.size !== specs.length) throw new Error('sandbox node names must be unique');
-  const fleet = fleetNodes(options.fleet ?? 0);
   const resolved = [...specs.map((s, i) => resolveNode(s, i)), ...fleet.map((s, i) => resolveNode(s, i, true))];
 
   const kubelets: RunningKubelet[] = [];
@@ -122,7 +129,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 
   try {
-    const certsP = generateServingCerts(now);
+    // Real time, not `now`: a fixed past `now` for reproducible logs must not yield an expired certificate.
+    const certsP = generateServingCerts();
+    certsP.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
     const kubeletUrls = new Map<string, string>();
     const onRequest = log.kubeletReported.bind(log);
     const startOne = async (node: ResolvedNode, data: NodeData) => {
@@ -132,7 +141,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     };
 
     const own = resolved.filter((n) => !n.fleet && !n.unreachable);
-    await Promise.all(
+    await allSettledOrThrow(
       own.map(async (node) => {
         const data = await prepareNodeData(node, join(dir, 'nodes', node.name), now, plan);
         if (data.journal) journals.push(data.journal);
@@ -145,7 +154,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (fleetNodesResolved.length) {
       const shared = await prepareNodeData(fleetNodesResolved[0]!, join(dir, 'nodes', '_fleet'), now, plan);
       if (shared.journal) journals.push(shared.journal);
-      await Promise.all(fleetNodesResolved.map((node) => startOne(node, shared)));
+      await allSettledOrThrow(fleetNodesResolved.map((node) => startOne(node, shared)));
     }
 
     const resourceVersion = 1000 + resolved.length;
