@@ -105,8 +105,10 @@ export function mergeDigests(parts: { node: string; digest: LogDigest }[]): Merg
   let seq = 0;
   for (const { node, digest } of parts) {
     let lastT = Number.NEGATIVE_INFINITY;
-    for (const line of digest.tail) {
-      const t = parseLineTime(line, year) ?? lastT;
+    // A part may itself be a merged digest (e.g. several files of one node): its tail entries carry a node.
+    for (const entry of digest.tail as (string | { node: string; line: string })[]) {
+      const line = typeof entry === 'string' ? entry : `[${entry.node}] ${entry.line}`;
+      const t = parseLineTime(typeof entry === 'string' ? entry : entry.line, year) ?? lastT;
       lastT = t;
       all.push({ node, line, t, i: seq++ });
     }
