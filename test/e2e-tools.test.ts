@@ -161,9 +161,18 @@ describe('query_node_logs over the wire', () => {
     const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet' });
     const [req] = logRequests();
     expect(req!.query.tailLines).toEqual(['2000']);
-    expect(req!.query.sinceTime).toHaveLength(1);
+    expect(req!.query.sinceTime).toBeUndefined();
     expect(res.text).toMatch(/default/i);
     expect((res.structuredContent as { effectiveQuery: { defaultsApplied: string[] } }).effectiveQuery.defaultsApplied.length).toBeGreaterThan(0);
+  });
+
+  it('puts a newest-first answer (pattern + tailLines) back in time order', async () => {
+    const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet', pattern: 'Error|Failed|SyncLoop', tailLines: 50, format: 'lines' });
+    expect(res.isError, res.text).toBeFalsy();
+    const block = res.text.slice(res.text.indexOf('<untrusted-node-log'));
+    const stamps = [...block.matchAll(/^(?:\[[^\]]*\] )?([A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2}\.\d{6}) /gm)].map((m) => m[1]!);
+    expect(stamps.length).toBeGreaterThan(5);
+    expect([...stamps].sort()).toEqual(stamps);
   });
 
   it('sends several services as repeated query params, in order', async () => {

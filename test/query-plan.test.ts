@@ -99,18 +99,19 @@ describe('journal plans: exact wire params', () => {
 });
 
 describe('defaults and clamping', () => {
-  it('neither tailLines nor a window: default tail AND default window, both reported', () => {
+  it('neither tailLines nor a window: the default tail only, reported (no window: journalctl < 254 would take the first N of it)', () => {
     const p = plan({ query: 'kubelet' });
-    expect(wire(p)).toEqual([['query', 'kubelet'], ['sinceTime', '2026-11-27T11:00:00Z'], ['tailLines', '2000']]);
-    expect(p.effective).toMatchObject({ tailLines: 2000, sinceTime: '2026-11-27T11:00:00Z', defaultsApplied: ['tailLines', 'sinceTime'] });
-    expect(p.notices.join('\n')).toMatch(/No tailLines or time window.*2000 lines since 2026-11-27T11:00:00Z.*1 hour/);
+    expect(wire(p)).toEqual([['query', 'kubelet'], ['tailLines', '2000']]);
+    expect(p.effective).toMatchObject({ tailLines: 2000, defaultsApplied: ['tailLines'] });
+    expect(p.effective.sinceTime).toBeUndefined();
+    expect(p.notices.join('\n')).toMatch(/No tailLines or time window.*last 2000 lines of the current boot/);
   });
 
-  it('only untilTime: bounded by the default tail', () => {
+  it('only untilTime: bounded by the default window before it, not by a tail', () => {
     const p = plan({ query: 'kubelet', untilTime: '2026-11-27T10:00:00Z' });
-    expect(wire(p)).toEqual([['query', 'kubelet'], ['untilTime', '2026-11-27T10:00:00Z'], ['tailLines', '2000']]);
-    expect(p.effective.defaultsApplied).toEqual(['tailLines']);
-    expect(p.notices.join()).toMatch(/Only untilTime/);
+    expect(wire(p)).toEqual([['query', 'kubelet'], ['sinceTime', '2026-11-27T09:00:00Z'], ['untilTime', '2026-11-27T10:00:00Z']]);
+    expect(p.effective.defaultsApplied).toEqual(['sinceTime']);
+    expect(p.notices.join()).toMatch(/Only untilTime given: reading the 1 hour before it/);
   });
 
   it('tailLines alone: no default window', () => {

@@ -2,7 +2,8 @@
  * Fan-out over many nodes: per-node digests folded into one view. Templates with the same text are
  * one template seen on several nodes; the tails are interleaved by time.
  */
-import type { LogDigest, TemplateSummary } from './pipeline.js';
+import { TemplateMiner } from './drain.js';
+import { DRAIN_DEPTH, DRAIN_SIM, type LogDigest, type TemplateSummary } from './pipeline.js';
 import { rankTemplates } from './rank.js';
 import { emptySeverityCounts, SEVERITY_RANK, SEVERITIES, type Severity } from './severity.js';
 import { parseLineTime } from './timestamp.js';
@@ -30,6 +31,8 @@ export interface MergedDigest {
 /** Cap on merged templates, like the per-node LRU cap. */
 export const MERGED_TEMPLATE_CAP = 1000;
 const MERGED_INBAND_CAP = 40;
+/** Merged tails keep every node's lines up to this many in total (the renderer picks what fits). */
+const MERGED_TAIL_CAP = 1000;
 
 function minIso(a?: string, b?: string): string | undefined {
   if (a === undefined) return b;
@@ -47,7 +50,9 @@ export function mergeDigests(parts: { node: string; digest: LogDigest }[]): Merg
   const severityCounts = emptySeverityCounts();
   const redactions: Record<string, number> = {};
   const perNode: MergedDigest['perNode'] = {};
-  const byTemplate = new Map<string, TemplateSummary & { nodes: string[] }>();
+  // No LRU here: the inputs are already capped, and dropping a merged template would lose counts.
+  const miner = new TemplateMiner({ depth: DRAIN_DEPTH, sim: DRAIN_SIM, maxClusters: Number.MAX_SAFE_INTEGER });
+  let tailTotal = 0;
   const inband: MergedDigest['inband'] = [];
   let exemplarCap = 1;
   let tailCap = 0;
@@ -80,11 +85,15 @@ export function mergeDigests(parts: { node: string; digest: LogDigest }[]): Merg
     for (const [k, v] of Object.entries(d.redactions)) redactions[k] = (redactions[k] ?? 0) + v;
     for (const ib of d.inband) if (inband.length < MERGED_INBAND_CAP) inband.push({ node, ...ib });
     tailCap = Math.max(tailCap, d.tail.length);
+    tailTotal += d.tail.length;
     for (const t of d.templates) {
       exemplarCap = Math.max(exemplarCap, t.exemplars.length);
-      const m = byTemplate.get(t.template);
+      // The same log call renders slightly different templates on different nodes ("dev=sda" on one,
+      // "dev=<*>" on another), so templates are merged by a Drain pass over the templates themselves.
+      const cluster = miner.add(t.template.split(' '));
+      const m = cluster.data as (TemplateSummary & { nodes: string[] }) | undefined;
       if (!m) {
-        byTemplate.set(t.template, { ...t, exemplars: t.exemplars.slice(), nodes: [node] });
+        cluster.data = { ...t, exemplars: t.exemplars.slice(), nodes: [node] };
         continue;
       }
       m.count += t.count;
@@ -96,8 +105,14 @@ export function mergeDigests(parts: { node: string; digest: LogDigest }[]): Merg
       if (m.exemplars.length < exemplarCap && t.exemplars[0] !== undefined) m.exemplars.push(t.exemplars[0]);
     }
   }
-  merged.templates = rankTemplates([...byTemplate.values()], merged.linesScanned).slice(0, MERGED_TEMPLATE_CAP);
-  merged.templatesEvicted += Math.max(0, byTemplate.size - MERGED_TEMPLATE_CAP);
+  const byTemplate: (TemplateSummary & { nodes: string[] })[] = [];
+  for (const c of miner.clusters) {
+    const m = c.data as TemplateSummary & { nodes: string[] };
+    m.template = c.tokens.join(' ');
+    byTemplate.push(m);
+  }
+  merged.templates = rankTemplates(byTemplate, merged.linesScanned).slice(0, MERGED_TEMPLATE_CAP);
+  merged.templatesEvicted += Math.max(0, byTemplate.length - MERGED_TEMPLATE_CAP);
 
   // Interleave tails by line time (stable; lines without a time keep their node-local position).
   const year = new Date().getUTCFullYear();
@@ -114,6 +129,7 @@ export function mergeDigests(parts: { node: string; digest: LogDigest }[]): Merg
     }
   }
   all.sort((a, b) => a.t - b.t || a.i - b.i);
-  merged.tail = all.slice(Math.max(0, all.length - tailCap)).map(({ node, line }) => ({ node, line }));
+  const keep = Math.max(tailCap, Math.min(tailTotal, MERGED_TAIL_CAP));
+  merged.tail = all.slice(Math.max(0, all.length - keep)).map(({ node, line }) => ({ node, line }));
   return merged;
 }

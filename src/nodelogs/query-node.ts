@@ -39,6 +39,18 @@ export interface NodeQueryOutcome {
 }
 
 const DEADLINE_SLACK = 0.95;
+const MAX_REORDER_LINES = 20_000;
+
+/** Newest-first answers (grep + tail) are reversed so the tail reads oldest → newest like every other. */
+function putTailInTimeOrder(digest: LogDigest, keep: number): void {
+  const t = digest.tail;
+  if (t.length >= 2) {
+    const first = parseLineTime(t[0]!);
+    const last = parseLineTime(t[t.length - 1]!);
+    if (first !== undefined && last !== undefined && first > last) t.reverse();
+  }
+  if (t.length > keep) t.splice(0, t.length - keep);
+}
 
 /** Remembers whether a byte stream ended on a newline (a stream cut by a deadline usually does not). */
 function trackEnd(body: AsyncIterable<Buffer>, state: { lastByte: number; bytes: number }): AsyncIterable<Buffer> {
@@ -102,14 +114,23 @@ async function queryJournal(
   const answer = await classifyLogAnswer(res, { node, isFile: false });
   if (!answer.ok) return outcome({ failure: { kind: answer.failure.kind, message: answer.failure.message } });
   const end = { lastByte: 10, bytes: 0 };
+  const eff = plan.effective;
+  // journalctl --grep with --lines reads backwards and prints newest first: keep every line it sends so
+  // the most recent ones can be put back in time order below.
+  const newestFirst = eff.pattern !== undefined && eff.tailLines !== undefined;
   const digest = await digestLogStream(trackEnd(answer.body, end), {
     maxBytes: config.maxBytesPerNode,
-    keepTail,
+    keepTail: newestFirst ? Math.max(keepTail, Math.min(eff.tailLines!, MAX_REORDER_LINES)) : keepTail,
     classifyInband: windows ? classifyWindowsInbandLine : classifyInbandLine,
     signal,
   }).finally(() => res.abort());
   const elapsedMs = Date.now() - started;
+  putTailInTimeOrder(digest, keepTail);
   const notices: string[] = [];
+  if (eff.sinceTime !== undefined && eff.tailLines !== undefined && digest.linesScanned >= eff.tailLines && eff.tailLines > 0)
+    notices.push(
+      `The window held at least tailLines=${eff.tailLines} entries, so ${node} returned only ${eff.tailLines}: the last ones on systemd 254 and later, but the FIRST ones after sinceTime on older systemd (a journalctl quirk). Narrow the window or drop tailLines to see the rest.`,
+    );
   const kinds = new Map<InbandKind, string[]>();
   for (const { kind, line } of digest.inband) {
     const list = kinds.get(kind as InbandKind) ?? [];

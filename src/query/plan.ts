@@ -108,17 +108,19 @@ export function planLogRequest(
 
   let sinceTime = query.since?.utc;
   const untilTime = query.until?.utc;
-  if (tailLines === undefined && !query.since) {
+  // Defaults avoid pairing a window with tailLines: journalctl before systemd 254 answers
+  // `--since … --lines=N` with the FIRST N entries of the window, and `--until … --lines=N` with nothing.
+  if (tailLines === undefined && !query.since && !query.until) {
     tailLines = defaultTail;
     defaultsApplied.push('tailLines');
-    if (!query.until) {
-      const sinceSeconds = Math.floor((nowMs - limits.defaultWindowMs) / 1000);
-      sinceTime = utcSeconds(sinceSeconds);
-      defaultsApplied.push('sinceTime');
-      notices.push(`No tailLines or time window given: showing at most the last ${defaultTail} lines since ${sinceTime} (the last ${describeMs(limits.defaultWindowMs)}). Pass sinceTime/untilTime or tailLines to look elsewhere.`);
-    } else {
-      notices.push(`Only untilTime given: showing at most the last ${defaultTail} lines before it. Pass sinceTime or tailLines to change that.`);
-    }
+    notices.push(
+      `No tailLines or time window given: showing the last ${defaultTail} lines${query.boot === undefined ? ' of the current boot (journalctl limits a tail to the current boot; pass boot to read an earlier one)' : ''}. Pass tailLines or sinceTime/untilTime to look elsewhere.`,
+    );
+  } else if (tailLines === undefined && !query.since && query.until) {
+    const sinceMs = query.until.ms - limits.defaultWindowMs;
+    sinceTime = utcSeconds(Math.floor(sinceMs / 1000));
+    defaultsApplied.push('sinceTime');
+    notices.push(`Only untilTime given: reading the ${describeMs(limits.defaultWindowMs)} before it (sinceTime ${sinceTime}). Pass sinceTime to choose the start.`);
   }
   if (query.since) {
     const endMs = query.until ? query.until.ms : nowMs;

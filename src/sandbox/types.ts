@@ -89,8 +89,11 @@ export interface Sandbox {
   caPath: string;
   tokens: { admin: string; restricted: string };
   dir: string;
+  /** Every node with its defaults filled in (seed, kubeletVersion, os, roles, ready). */
   nodes: SandboxNodeSpec[];
   requestLog: RequestLog;
+  /** The "now" the node logs were generated for; with a node's (filled-in) seed it reproduces them. */
+  now?: Date;
   /** Node name → http://127.0.0.1:PORT of its kubelet (reachable nodes only), for tests that bypass the apiserver. */
   kubeletUrls?: Readonly<Record<string, string>>;
   /** Write requests seen (anything but GET/HEAD, SelfSubjectAccessReview POSTs excluded). */
