@@ -5,6 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, NODE_NAMES } from '../src/sandbox/index.js';
 import type { RequestRecord, Sandbox } from '../src/sandbox/types.js';
+import { generateNodeLogs } from '../src/sandbox/generate/node-logs.js';
 
 let sb: Sandbox;
 let ca: string;
@@ -163,6 +164,20 @@ describe('API surface', () => {
     expect(t.kind).toBe('Table');
     expect(t.columnDefinitions.filter((c: any) => c.priority === 0).map((c: any) => c.name)).toEqual(['Name', 'Status', 'Roles', 'Age', 'Version']);
     expect(t.rows[0].cells.slice(0, 5)).toEqual(['win-1', 'Ready', '<none>', expect.stringMatching(/^\d+d/), 'v1.36.1']);
+  });
+});
+
+describe('generated node data', () => {
+  it('serves each node the logs generated from its own seed, reproducibly', async () => {
+    for (const name of [NODE_NAMES.worker1, NODE_NAMES.worker2]) {
+      const spec = sb.nodes.find((n) => n.name === name)!;
+      const logs = generateNodeLogs({ nodeName: name, seed: spec.seed!, now: sb.now!, role: 'worker' });
+      const last = logs.journal.filter((e) => e.unit === 'kubelet.service').at(-1)!;
+      const r = await request(`/api/v1/nodes/${name}/proxy/logs/?query=kubelet&tailLines=1`);
+      expect(r.text).toBe(r.text.trimEnd() + '\n');
+      expect(r.text.trimEnd().endsWith(`${name} kubelet[${last.pid}]: ${last.message}`)).toBe(true);
+    }
+    expect(sb.nodes.find((n) => n.name === NODE_NAMES.worker1)!.seed).not.toBe(sb.nodes.find((n) => n.name === NODE_NAMES.worker2)!.seed);
   });
 });
 
