@@ -54,7 +54,7 @@ export function mergeDigests(parts: { node: string; digest: LogDigest }[]): Merg
   const miner = new TemplateMiner({ depth: DRAIN_DEPTH, sim: DRAIN_SIM, maxClusters: Number.MAX_SAFE_INTEGER });
   let tailTotal = 0;
   const inband: MergedDigest['inband'] = [];
-  let exemplarCap = 1;
+  let exemplarCap = 2; // the pipeline default; more when the parts kept more
   let tailCap = 0;
   const merged: MergedDigest = {
     nodes: parts.map((p) => p.node),
