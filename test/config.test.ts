@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, OPTION_DEFS, helpText, parseArgs, parseBytes, parseDuration } from '../src/config.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, OPTION_DEFS, formatBytes, helpText, parseArgs, parseBytes, parseDuration } from '../src/config.js';
 import { VERSION } from '../src/version.js';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -49,6 +50,17 @@ describe('configuration', () => {
     for (const d of OPTION_DEFS) {
       expect(help).toContain(d.flag);
       expect(help).toContain(d.env);
+    }
+  });
+
+  it('documents every option in the README, with the same default', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const d of OPTION_DEFS) {
+      const row = readme.split('\n').find((l) => l.startsWith(`| \`${d.flag}\` |`));
+      expect(row, d.flag).toBeDefined();
+      expect(row).toContain(`\`${d.env}\``);
+      const def = d.default === undefined ? '–' : d.kind === 'bytes' ? formatBytes(Number(d.default)) : String(d.default);
+      expect(row).toContain(`| ${def} |`);
     }
   });
 
