@@ -379,6 +379,28 @@ describe('query_node_logs: how the kubelet really answers', () => {
   });
 });
 
+describe('query_node_logs: byte cap', () => {
+  it('stops reading a huge answer at --max-bytes-per-node, aborts the request and says so', async () => {
+    const capped = await startMcp({ args: ['--kubeconfig', sandbox.kubeconfigPath, '--max-bytes-per-node', '2MiB', '--kubelet-deadline', `${DEADLINE_MS}ms`] });
+    try {
+      const res = await capped.call('query_node_logs', { node: NODE_NAMES.huge, query: 'kubelet', tailLines: 100000 });
+      expect(res.isError, res.text).toBeFalsy();
+      const s = res.structuredContent as { truncated: boolean; nodes: { byteCapHit: boolean; bytesRead: number }[] };
+      expect(s.nodes[0]!.byteCapHit).toBe(true);
+      expect(s.nodes[0]!.bytesRead).toBeLessThanOrEqual(2 * 1024 * 1024);
+      expect(s.truncated).toBe(true);
+      expect(res.text).toMatch(/per-node cap/);
+      await sandbox.requestLog.waitIdle(5000);
+      const [req] = logRequests();
+      expect(req!.aborted).toBe(true);
+      // The sandbox would have sent 64 MiB; the client went away after about 2 MiB (plus what was in flight).
+      expect(req!.bytes).toBeLessThan(16 * 1024 * 1024);
+    } finally {
+      await capped.close();
+    }
+  });
+});
+
 describe('query_node_logs: permissions', () => {
   it('tells the restricted user which RBAC rule is missing', async () => {
     const restricted = await startMcp({ args: ['--kubeconfig', sandbox.kubeconfigPath, '--context', 'sandbox-restricted'] });
