@@ -20,6 +20,7 @@ describe('redaction, one case per class', () => {
     ['aws-key-id', `${H}using static credentials aws_access_key_id=AKIAZ7Q3VXKJ2M4PLR5N region=us-east-1`, 'AKIAZ7Q3VXKJ2M4PLR5N'],
     ['bootstrap-token', `${H}kubeadm join 10.0.0.1:6443 --token k2x9qa.0c3fm1p8zr7w4d6y --discovery-token-ca-cert-hash sha256:1111`, 'k2x9qa.0c3fm1p8zr7w4d6y'],
     ['url-credentials', `${H}mirror https://robot:Pa55w0rdX@registry.example.com/v2/ unreachable`, 'robot:Pa55w0rdX'],
+    ['url-credentials', `${H}Head \\"https://robot:p@ss:w0rd@9@registry.example.com/v2/\\": dial tcp`, 'p@ss:w0rd@9'],
     ['key-value', `${H}config loaded password=hunter2 user=admin`, 'hunter2'],
     ['key-value', `${H}{"client_secret": "Zk9x-88qP-l0lW", "user":"x"}`, 'Zk9x-88qP-l0lW'],
     ['key-value', `${H}flags: --api-key=AbC123xyz987QWE --v=4`, 'AbC123xyz987QWE'],
@@ -30,6 +31,11 @@ describe('redaction, one case per class', () => {
     expect(out).not.toContain(secret);
     expect(out).toContain(`[REDACTED:${kind}]`);
     expect(counts[kind]).toBeGreaterThanOrEqual(1);
+  });
+
+  it('takes the whole password of a URL even when it contains unencoded @ or :', () => {
+    const { out } = redact(`${H}Head "https://robot:p@ss:w0rd@9@registry.example.com/v2/x": dial tcp`);
+    expect(out).toBe(`${H}Head "https://robot:[REDACTED:url-credentials]@registry.example.com/v2/x": dial tcp`.replace('robot:', ''));
   });
 
   it('masks a PEM private key over several journal lines, BEGIN to END inclusive', () => {

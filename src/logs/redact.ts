@@ -54,7 +54,8 @@ const BEARER = /\b(bearer)(\s+)([A-Za-z0-9\-._~+/]{8,}=*)/gi;
 const BASIC = /\b(basic)(\s+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])/gi;
 const JWT = /\bey[A-Za-z0-9_-]{15,}\.ey[A-Za-z0-9_-]{15,}\.[A-Za-z0-9_-]*/g;
 const AWS_KEY_ID = /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b/g;
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/\s:@"']+):([^/\s@"']+)@/gi;
+// The password may itself contain '@' or ':' (unencoded): greedy up to the last '@' of the authority.
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/\s:@"']+):([^/\s"'\\]+)@/gi;
 const DOCKER_AUTH = /("(?:auth|identitytoken|registrytoken)"\s*:\s*")([^"]+)(")/gi;
 // key=value, key: value, "key": "value", --flag=value where the key names a secret.
 const KEY_VALUE =
