@@ -46,7 +46,7 @@ function maxIso(a?: string, b?: string): string | undefined {
   return a > b ? a : b;
 }
 
-export function mergeDigests(parts: { node: string; digest: LogDigest }[]): MergedDigest {
+export function mergeDigests(parts: { node: string; digest: LogDigest | MergedDigest }[]): MergedDigest {
   const severityCounts = emptySeverityCounts();
   const redactions: Record<string, number> = {};
   const perNode: MergedDigest['perNode'] = {};

@@ -9,7 +9,7 @@ import { parseLineTime } from '../logs/timestamp.js';
 import { makeLocalLineFilter } from '../query/local-filter.js';
 import type { LogRequestPlan } from '../query/types.js';
 import { readFileTail } from './read-file-tail.js';
-import { mergeDigests } from '../logs/merge.js';
+import { mergeDigests, type MergedDigest } from '../logs/merge.js';
 
 export interface NodeQueryDeps {
   kube: KubeClient;
@@ -27,7 +27,8 @@ export interface NodeQueryOutcome {
   node: string;
   ok: boolean;
   failure?: NodeQueryFailure;
-  digest?: LogDigest;
+  /** One node's digest; several files of one node (file-backed services) come as a merged digest. */
+  digest?: LogDigest | MergedDigest;
   /** Server-made notes about this node's answer (truncation, unknown services, …). */
   notices: string[];
   /** The stream ran as long as the kubelet's deadline: the kubelet may have cut it. */
@@ -334,7 +335,6 @@ async function fileLoggerFallback(
   return { parts, notices, byteCapHit };
 }
 
-function mergeSources(parts: { service: string; file: string; digest: LogDigest }[]): LogDigest {
-  const m = mergeDigests(parts.map((p) => ({ node: p.file, digest: p.digest })));
-  return m as unknown as LogDigest;
+function mergeSources(parts: { service: string; file: string; digest: LogDigest }[]): MergedDigest {
+  return mergeDigests(parts.map((p) => ({ node: p.file, digest: p.digest })));
 }
