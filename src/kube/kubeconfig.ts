@@ -29,10 +29,14 @@ export function loadKubeConfig(opts: { kubeconfig?: string; context?: string; en
           `kubeconfig ${files.join(path.delimiter)} does not exist. Pass --kubeconfig with the path of a kubeconfig file (or set KUBECONFIG).`,
         );
       kc.loadFromFile(existing[0]!);
+      // kubectl's merge rule: the first file that defines a name wins (client-node's mergeConfig throws instead).
       for (const f of existing.slice(1)) {
         const more = new KubeConfig();
         more.loadFromFile(f);
-        kc.mergeConfig(more, true);
+        for (const c of more.clusters) if (!kc.getCluster(c.name)) kc.addCluster(c);
+        for (const u of more.users) if (!kc.getUser(u.name)) kc.addUser(u);
+        for (const c of more.contexts) if (!kc.getContextObject(c.name)) kc.addContext(c);
+        if (!kc.getCurrentContext()) kc.setCurrentContext(more.getCurrentContext());
       }
       tried.push(existing.join(path.delimiter));
     } else {
