@@ -31,6 +31,10 @@ async function runOn(b: JournalBackend, args: string[]): Promise<{ out: string; 
 const hasReal = await realJournalAvailable();
 /** The emulation imitates the installed version; 252 is the one verified byte for byte. */
 const systemdVersion = (await installedSystemdVersion()) ?? 252;
+if (!hasReal && process.env.REQUIRE_REAL_JOURNAL) {
+  // CI installs them: there, a missing binary must fail the run, not skip the comparison.
+  throw new Error('REQUIRE_REAL_JOURNAL is set but journalctl/systemd-journal-remote are not installed (apt-get install systemd-journal-remote).');
+}
 if (!hasReal) {
   console.warn('[journal-conformance] journalctl/systemd-journal-remote not installed: skipping the real-journalctl comparison (CI installs them).');
 }
