@@ -192,12 +192,15 @@ describe('query_node_logs over the wire', () => {
   it('summarizes, redacts every planted secret and fences raw lines as untrusted data', async () => {
     const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: ['kubelet', 'containerd', 'sshd', 'kernel'].slice(0, 3), tailLines: 20000, maxOutputChars: 60000 });
     expect(res.isError, res.text).toBeFalsy();
-    const planted = generateNodeLogs({ nodeName: NODE_NAMES.worker1, seed: 0, now: new Date() }).plantedSecrets;
+    const spec = sandbox.nodes.find((n) => n.name === NODE_NAMES.worker1)!;
+    const planted = generateNodeLogs({ nodeName: spec.name, seed: spec.seed!, now: sandbox.now! }).plantedSecrets.filter((p) => p.source === 'journal');
     expect(planted.length).toBeGreaterThan(5);
-    // Secrets differ per seed, so look for the shapes, not the values.
+    const s = res.structuredContent as { redactions: Record<string, number> };
+    expect(Object.values(s.redactions).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    for (const p of planted) expect(res.text.includes(p.value), `${p.kind} leaked`).toBe(false);
+    // And the shapes, whatever the values.
     expect(res.text).not.toMatch(/eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]{10,}/);
     expect(res.text).not.toMatch(/\bAKIA[A-Z2-7]{16}\b/);
-    expect(res.text).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]{0,80}MII/);
     expect(res.text).toMatch(/untrusted/i);
     expect(res.text.length).toBeLessThanOrEqual(60000);
   });
