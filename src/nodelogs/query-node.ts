@@ -86,7 +86,7 @@ export async function queryNode(deps: NodeQueryDeps, node: string, plan: LogRequ
       plan.kind === 'file' ? queryFile(deps, node, plan, signal, opts.keepTail, outcome) : queryJournal(deps, node, plan, signal, opts.keepTail, started, outcome, opts.os === 'windows'),
     );
   } catch (err) {
-    result = outcome({ failure: failureFromError(err, deps.config) });
+    result = outcome({ failure: deadlineFailure(err, opts.signal, deps.config, Date.now() - started) ?? failureFromError(err, deps.config) });
   }
   const m = deps.metrics;
   if (m) {
@@ -266,6 +266,27 @@ function sanitizeShort(s: string): string {
   // eslint-disable-next-line no-control-regex
   const t = s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim();
   return t.length > 160 ? `${t.slice(0, 160)}…` : t;
+}
+
+/**
+ * The call's own deadline (--call-timeout) fired, not the client: say so, and whether the node was never
+ * asked because the time ran out in the queue.
+ */
+function deadlineFailure(err: unknown, signal: AbortSignal, config: ServerConfig, waitedMs: number): NodeQueryFailure | undefined {
+  const reason: unknown = signal.aborted ? signal.reason : undefined;
+  if (!(reason instanceof Error) || reason.name !== 'TimeoutError') return undefined;
+  const queued = (err as { whileQueued?: boolean })?.whileQueued === true;
+  const limit = `the call's overall deadline of ${formatSeconds(config.callTimeoutMs)} (--call-timeout, queueing included)`;
+  return {
+    kind: 'timeout',
+    message: queued
+      ? `${limit[0]!.toUpperCase()}${limit.slice(1)} passed while the request to this node was still waiting ${formatSeconds(waitedMs)} for a free slot (other queries hold the concurrency limits); nothing was sent to it. Retry later, or query fewer nodes at once.`
+      : `No complete answer within ${limit}; the request was aborted. Narrow the query (tailLines, a shorter window, a pattern) or query fewer nodes at once.`,
+  };
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 export function failureFromError(err: unknown, config: ServerConfig): NodeQueryFailure {

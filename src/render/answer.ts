@@ -140,8 +140,9 @@ export function renderLogAnswer(input: RenderInput): RenderResult {
     for (const t of templates) {
       const id = `T${templatesShown + 1}`;
       const nodeList = 'nodes' in t && Array.isArray(t.nodes) ? (t.nodes as string[]) : undefined;
-      const nodes = nodeList
-        ? `  nodes: ${nodeList.slice(0, 5).map(sanitizeLogText).join(', ')}${nodeList.length > 5 ? ` (+${nodeList.length - 5})` : ''}`
+      // "seen on 37 of 50 nodes" tells a fleet-wide problem from one node's trouble at a glance.
+      const nodes = nodeList && isMerged(d)
+        ? `  seen on ${nodeList.length} of ${d.nodes.length} nodes: ${nodeList.slice(0, 5).map(sanitizeLogText).join(', ')}${nodeList.length > 5 ? ` (+${nodeList.length - 5})` : ''}`
         : '';
       const stat = `${id}  ${t.severity}  ×${t.count}  ${shortTime(t.firstTime)} → ${shortTime(t.lastTime)}${nodes}`;
       const body = `[${id}] ${escapeBlockLine(clip(t.template, TEMPLATE_MAX), boundary)}`;
