@@ -1,3 +1,5 @@
+import { createRedactor } from '../logs/redact.js';
+
 /**
  * Failures talking to the cluster, classified so the tools can say what went wrong and what fixes it.
  * Messages never carry raw response bodies beyond a short, sanitized excerpt: bodies can hold log text.
@@ -32,11 +34,40 @@ export class KubeError extends Error {
   }
 }
 
-/** A short, single-line, printable excerpt of an untrusted text, for error messages. */
+/**
+ * A short, single-line, printable excerpt of an untrusted text, for error messages. Error bodies can
+ * carry log text, so secrets are redacted here too: error messages are an output path like any other.
+ */
 export function excerpt(text: string, max = 200): string {
+  // Redact before cutting, so a cut cannot split a secret out of a rule's reach.
+  const window = text.length > max * 4 + 4096 ? text.slice(0, max * 4 + 4096) : text;
   // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+/g, ' ').trim();
-  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+  const clean = createRedactor().redactLine(window.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2060-\u2064\u2066-\u2069\ufeff\u001b]+/g, ' ')).replace(/\s+/g, ' ').trim();
+  if (clean.length <= max) return clean;
+  // Do not leave a half-cut redaction marker or a lone surrogate behind.
+  let cut = clean.slice(0, max);
+  const open = cut.lastIndexOf('[REDACTED');
+  if (open !== -1 && cut.indexOf(']', open) === -1) cut = cut.slice(0, open);
+  if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}
+
+const HTML_HEAD = /^\s*(?:<!doctype html|<html|<head|<body|<\?xml|<!--)/i;
+
+/** Whether an error body is an HTML page (a proxy's, a load balancer's, an SSO login), not an API answer. */
+export function isHtmlBody(text: string, contentType?: string | string[]): boolean {
+  return /html/i.test(String(contentType ?? '')) || HTML_HEAD.test(text);
+}
+
+/**
+ * An error body as a model may see it: an HTML page is never shown raw (its markup and scripts are
+ * noise at best, an injection at worst): only its title or first heading, as plain text, is named.
+ */
+export function describeBody(text: string, contentType: string | string[] | undefined, max = 200): string {
+  if (!isHtmlBody(text, contentType)) return excerpt(text, max);
+  const pick = /<title[^>]*>([\s\S]{0,400}?)<\/title>/i.exec(text)?.[1] ?? /<h1[^>]*>([\s\S]{0,400}?)<\/h1>/i.exec(text)?.[1] ?? '';
+  const title = excerpt(pick.replace(/<[^>]*>/g, ' ').replace(/&[#\w]+;/g, ' ').replace(/[<>"`]/g, ' '), 80);
+  return `an HTML page${title ? ` titled "${title}"` : ''}, i.e. a proxy or load balancer between this server and the API server answered, not Kubernetes`;
 }
 
 export function parseStatusMessage(body: string): string | undefined {

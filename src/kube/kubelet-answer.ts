@@ -1,6 +1,7 @@
+import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { KubeResponse } from './transport.js';
-import { excerpt, parseStatusMessage } from './errors.js';
+import { describeBody, parseStatusMessage, type KubeError } from './errors.js';
 
 /**
  * How the kubelet (through the apiserver proxy) really answers a log request, turned into cases the tools
@@ -60,6 +61,15 @@ async function* prepend(head: Buffer, rest: AsyncIterator<Buffer> | undefined): 
   }
 }
 
+/** Body read errors as KubeErrors that say what happened (reset, timeout, cancel), not a bare "aborted". */
+async function* classified(body: AsyncIterable<Buffer>, describe: ((err: unknown) => KubeError) | undefined): AsyncIterable<Buffer> {
+  try {
+    for await (const chunk of body) yield chunk;
+  } catch (err) {
+    throw describe ? describe(err) : err;
+  }
+}
+
 const LISTING_NAME = /<a href="[^"]*">([^<]{1,200})<\/a>/g;
 
 function listingNames(html: string): string[] {
@@ -84,8 +94,9 @@ export function looksLikeHtmlListing(contentType: string | undefined, head: stri
 export async function classifyLogAnswer(res: KubeResponse, ctx: { node: string; isFile: boolean }): Promise<LogAnswer> {
   const { status } = res;
   const contentType = String(res.headers['content-type'] ?? '');
-  let body: AsyncIterable<Buffer> = res.body;
-  if (/gzip/i.test(String(res.headers['content-encoding'] ?? ''))) body = res.body.pipe(createGunzip());
+  // pipeline, not pipe: a reset under a gzip body must fail the decoder too, or the read never ends.
+  const raw: AsyncIterable<Buffer> = /gzip/i.test(String(res.headers['content-encoding'] ?? '')) ? pipeline(res.body, createGunzip(), () => undefined) : res.body;
+  const body = classified(raw, res.describeError?.bind(res));
 
   if (status === 200 || status === 206) {
     const { head, rest } = await readSome(body, 512);
@@ -114,7 +125,7 @@ export async function classifyLogAnswer(res: KubeResponse, ctx: { node: string; 
   res.abort();
   const text = head.toString('utf8');
   const statusMessage = parseStatusMessage(text);
-  const said = excerpt(statusMessage ?? text, 300);
+  const said = statusMessage !== undefined ? describeBody(statusMessage, undefined, 300) : describeBody(text, contentType, 300);
   const fail = (kind: LogFailureKind, message: string): LogAnswer => ({ ok: false, failure: { kind, status, message } });
 
   switch (status) {

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeError, excerpt, fromNetworkError, kindForStatus, parseStatusMessage } from './errors.js';
+import { KubeError, describeBody, excerpt, fromNetworkError, kindForStatus, parseStatusMessage } from './errors.js';
 
 export interface KubeRequest {
   method?: 'GET' | 'POST';
@@ -21,6 +21,11 @@ export interface KubeResponse {
   body: http.IncomingMessage;
   /** Cancels the request (and the body stream) now. */
   abort(): void;
+  /**
+   * What a failure while reading the body means: the caller's abort, the request timeout, or the network
+   * (a reset, a short body). Body streams only say "aborted", which tells a model nothing.
+   */
+  describeError?(err: unknown): KubeError;
 }
 
 const USER_AGENT = 'kube-node-logs-mcp/0.1';
@@ -133,6 +138,17 @@ export class KubeTransport {
             clientReq.destroy();
             res.destroy();
           },
+          describeError: (err) => {
+            if (signal.aborted) return abortError(req.signal, req.timeoutMs);
+            const code = String((err as NodeJS.ErrnoException)?.code ?? '');
+            if (code.startsWith('Z_'))
+              return new KubeError('protocol', `The answer was sent gzip-compressed but could not be decompressed (${code}); a proxy in between may have mangled it. Try again, or query through a path without that proxy.`);
+            const e = fromNetworkError(err, this.server);
+            // IncomingMessage reports a peer that hung up early as a bare "aborted".
+            if (e.kind === 'aborted' || /^aborted$/i.test((err as Error)?.message ?? ''))
+              return new KubeError('connection', `The connection to ${this.server} was closed before the answer was complete (reset, or a body shorter than announced). The answer is incomplete; try again.`);
+            return e;
+          },
         });
       });
       clientReq.on('error', (err) => {
@@ -167,7 +183,7 @@ export class KubeTransport {
       if (req.signal?.aborted) throw abortError(req.signal, req.timeoutMs);
       if (err instanceof Error && (err.name === 'AbortError' || (err as NodeJS.ErrnoException).code === 'ABORT_ERR'))
         throw abortError(req.signal, req.timeoutMs);
-      throw fromNetworkError(err, this.server);
+      throw res.describeError ? res.describeError(err) : fromNetworkError(err, this.server);
     }
     return { status: res.status, headers: res.headers, text: Buffer.concat(chunks).toString('utf8'), truncated };
   }
@@ -175,12 +191,12 @@ export class KubeTransport {
   /** GET/POST JSON; any non-2xx answer becomes a KubeError carrying the Status message. */
   async json<T>(req: KubeRequest, maxBytes = 64 * 1024 * 1024): Promise<T> {
     const res = await this.requestText({ ...req, headers: { Accept: 'application/json', ...req.headers } }, maxBytes);
-    if (res.status < 200 || res.status > 299) throw statusError(res.status, res.text, res.headers['retry-after']);
+    if (res.status < 200 || res.status > 299) throw statusError(res.status, res.text, res.headers['retry-after'], res.headers['content-type']);
     if (res.truncated) throw new KubeError('protocol', `The API server's answer to ${req.path.split('?')[0]} was larger than ${maxBytes} bytes; narrow the request (e.g. a labelSelector or a smaller limit).`);
     try {
       return JSON.parse(res.text) as T;
     } catch {
-      throw new KubeError('protocol', `The API server answered ${req.path.split('?')[0]} with something that is not JSON: ${excerpt(res.text, 120)}`);
+      throw new KubeError('protocol', `The API server answered ${req.path.split('?')[0]} with something that is not JSON: ${describeBody(res.text, res.headers['content-type'], 120)}`);
     }
   }
 
@@ -190,10 +206,10 @@ export class KubeTransport {
   }
 }
 
-export function statusError(status: number, body: string, retryAfter?: string | string[]): KubeError {
+export function statusError(status: number, body: string, retryAfter?: string | string[], contentType?: string): KubeError {
   const message = parseStatusMessage(body);
   const kind = kindForStatus(status);
-  return new KubeError(kind, message ? excerpt(message, 400) : `HTTP ${status}: ${excerpt(body, 200) || 'no body'}`, status, message, retryAfterMs(retryAfter));
+  return new KubeError(kind, message ? excerpt(message, 400) : `HTTP ${status}: ${describeBody(body, contentType, 200) || 'no body'}`, status, message ? excerpt(message, 400) : undefined, retryAfterMs(retryAfter));
 }
 
 function abortError(callerSignal: AbortSignal | undefined, timeoutMs: number): KubeError {
