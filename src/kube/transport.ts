@@ -105,7 +105,7 @@ export class KubeTransport {
     try {
       await this.kc.applyToHTTPSOptions(opts);
     } catch (err) {
-      throw fromNetworkError(err, this.server);
+      throw credentialError(err, this.kc, this.server);
     }
     const headers: Record<string, string> = {
       'User-Agent': USER_AGENT,
@@ -210,6 +210,25 @@ export function statusError(status: number, body: string, retryAfter?: string | 
   const message = parseStatusMessage(body);
   const kind = kindForStatus(status);
   return new KubeError(kind, message ? excerpt(message, 400) : `HTTP ${status}: ${describeBody(body, contentType, 200) || 'no body'}`, status, message ? excerpt(message, 400) : undefined, retryAfterMs(retryAfter));
+}
+
+/**
+ * applyToHTTPSOptions fails only while getting credentials. An exec plugin that exits non-zero is
+ * reported by client-node as a bare Error(stderr), which says nothing about where it came from.
+ */
+function credentialError(err: unknown, kc: KubeConfig, server: string): KubeError {
+  const exec = kc.getCurrentUser()?.exec as { command?: string } | undefined;
+  const e = err as NodeJS.ErrnoException;
+  if (!exec?.command || (e?.code === 'ENOENT' && /spawn/i.test(e.message ?? ''))) return fromNetworkError(err, server);
+  const command = exec.command.split(/[\\/]/).pop() ?? exec.command;
+  const said = excerpt(e?.message ?? String(err), 300);
+  const parse = err instanceof SyntaxError;
+  return new KubeError(
+    'auth-plugin',
+    parse
+      ? `The kubeconfig's credential plugin "${command}" printed something that is not an ExecCredential (${said}). Check users[].user.exec in the kubeconfig and that the plugin's version matches its apiVersion.`
+      : `Getting credentials from the kubeconfig's credential plugin "${command}" failed${said ? `: ${said}` : ' (it exited with an error and printed nothing)'}. Run the plugin by hand to see why (often a login that expired: log in again), or fix users[].user.exec in the kubeconfig.`,
+  );
 }
 
 function abortError(callerSignal: AbortSignal | undefined, timeoutMs: number): KubeError {
