@@ -56,6 +56,8 @@ const JWT = /\bey[A-Za-z0-9_-]{15,}\.ey[A-Za-z0-9_-]{15,}\.[A-Za-z0-9_-]*/g;
 const AWS_KEY_ID = /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b/g;
 // The password may itself contain '@' or ':' (unencoded): greedy up to the last '@' of the authority.
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/\s:@"']+):([^/\s"'\\]+)@/gi;
+// curl -u user:password / --user user:password (gitleaks curl-auth-user); the user name stays readable.
+const CURL_USER = /(\s(?:-u|--user)(?:\s+|=))(["']?)([^\s:"']+):([^\s"']+)\2/g;
 const DOCKER_AUTH = /("(?:auth|identitytoken|registrytoken)"\s*:\s*")([^"]+)(")/gi;
 // key=value, key: value, "key": "value", --flag=value where the key names a secret.
 const KEY_VALUE =
@@ -99,6 +101,13 @@ export function createRedactor(): Redactor {
     // A secret's name ("secret=kube-system/bootstrap-token-abcdef", "tokenFile=/var/…") is diagnostic, not a secret.
     if (/(?:name|ref|file|path|dir|ttl|count|expir|type|source|mount)["']?$/i.test(k)) return whole;
     const explicitPassword = /pass|pwd/.test(k);
+    if (value === '') return whole;
+    if (sep.trim() === '') {
+      // Prose, not an assignment: sshd's "Failed password for root", "passwd file updated", and
+      // Kubernetes' `secret "default-token-x7k2p" not found` (an object name) carry no credential.
+      if (/^[a-z]+$/i.test(value)) return whole;
+      if (/secret|token/.test(k) && rawValue !== value && KUBE_REF.test(value)) return whole;
+    }
     if (!explicitPassword && sep.trim() === '' ) {
       // "token refreshed" style prose: only redact when the next word looks like a credential.
       if (!/[0-9]/.test(value) || value.length < 12) return whole;
@@ -156,6 +165,10 @@ export function createRedactor(): Redactor {
       // An interleaved line from another writer: not part of the key, but still goes through the rules.
     }
     let s = line;
+    if (s.includes('curl') && (s.includes('-u') || s.includes('--user')))
+      s = s.replace(CURL_USER, (whole, flag: string, q: string, user: string, pass: string) =>
+        pass.startsWith('[REDACTED') ? whole : `${flag}${q}${user}:${hit('curl-user')}${q}`,
+      );
     // Before the key=value rule, so "--token abcdef.0123456789abcdef" is reported as what it is.
     if (mayHaveBootstrapToken(s)) s = s.replace(BOOTSTRAP, (m) => (/\d/.test(m) ? hit('bootstrap-token') : m));
     if (PREFILTER.test(s) || (s.includes('://') && s.includes('@'))) s = rules(s);
