@@ -46,6 +46,13 @@ const PEM_INLINE = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-
 const PEM_BODY = /^(?:[A-Za-z0-9+/=]{1,}|(?:Proc-Type|DEK-Info):.*)$/;
 // The journal prefix is kept on masked PEM body lines so the line stays attributable.
 const JOURNAL_PREFIX = /^[A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ [^\s:[]+(?:\[\d+\])?: ?/;
+// A key body line seen without its BEGIN line: an answer cut by tailLines or sinceTime can start inside
+// a dumped key. Whole lines only, at the widths PEM (64) and OpenSSH (70) wrap at, or a final padded line.
+const PEM_ORPHAN = /^(?:[A-Za-z0-9+/]{64}|[A-Za-z0-9+/]{70}|[A-Za-z0-9+/]{16,76}={1,2})$/;
+function looksLikeOrphanPemLine(body: string): boolean {
+  // Mixed case and a digit or +/: hex ids and words never qualify.
+  return PEM_ORPHAN.test(body) && /[A-Z]/.test(body) && /[a-z]/.test(body) && /[0-9+/]/.test(body);
+}
 // A PEM block whose END never arrives must not swallow the rest of the log.
 const PEM_MAX_LINES = 200;
 
@@ -163,6 +170,13 @@ export function createRedactor(): Redactor {
       if (PEM_BODY.test(body.trim())) return prefix + hit('private-key');
       if (pemLines > PEM_MAX_LINES) inPem = false;
       // An interleaved line from another writer: not part of the key, but still goes through the rules.
+    }
+    // Cheap first: only a line whose last word is key-body shaped can be one; then the rest must be a prefix.
+    const sp = line.lastIndexOf(' ');
+    const last = line.length - sp - 1;
+    if (last >= 16 && last <= 76 && looksLikeOrphanPemLine(line.slice(sp + 1))) {
+      const prefix = sp === -1 ? '' : JOURNAL_PREFIX.exec(line)?.[0];
+      if (prefix !== undefined && prefix.length === sp + 1) return prefix + hit('private-key');
     }
     let s = line;
     if (s.includes('curl') && (s.includes('-u') || s.includes('--user')))

@@ -128,6 +128,7 @@ export function lookalikeCorpus(seed: number, count: number): LookalikeCorpus {
     () => `token refreshed for ${v('sa', `system:serviceaccount:kube-system:sa-${r.chars(6, LOWER_ALNUM)}`)}`,
     () => `mounted secret=${v('secret-ref', `kube-system/bootstrap-token-${r.chars(6, LOWER_ALNUM)}`)} into pod`,
     () => `checksum/config: ${v('hex64', r.hex(64))}`,
+    () => v('hex64', r.hex(64)), // `crictl ps -q` output: a bare container id on its own line
     () => `trace_id=${v('hex32', r.hex(32))} span_id=${r.hex(16)} request completed`,
     () => `Started cri-containerd-${v('hex64', r.hex(64))}.scope - libcontainer container`,
     () => v('prose', `Failed password for invalid user ${r.pick(['admin', 'oracle', 'test', 'ubuntu'])} from 203.0.113.${r.int(1, 254)} port ${r.int(1024, 65535)} ssh2`),
