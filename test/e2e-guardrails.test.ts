@@ -198,6 +198,19 @@ describe('cancellation', () => {
   });
 });
 
+describe('a client that goes away', () => {
+  it('takes its requests with it: the server stops reading from the node', async () => {
+    const gone = await startMcp({ args: ['--kubeconfig', sandbox.kubeconfigPath, '--kubelet-deadline', `${DEADLINE_MS}ms`] });
+    const call = gone.call('query_node_logs', { node: NODE_NAMES.slow, query: 'kubelet', tailLines: 100000 });
+    call.catch(() => undefined);
+    const rec = await until('the slow request to start', () => logRequests().find((r) => r.node === NODE_NAMES.slow));
+    await gone.close(); // closes the server's stdin, as a client that quits does
+    await until('the sandbox to see the request end', () => rec.durationMs > 0 || rec.aborted, 5000);
+    expect(rec.aborted).toBe(true);
+    expect(rec.durationMs).toBeLessThan(DEADLINE_MS / 2);
+  });
+});
+
 describe('fan-out by labelSelector', () => {
   it('sends increasing progress notifications with the total', async () => {
     const seen: { progress: number; total?: number; message?: string }[] = [];
@@ -264,6 +277,20 @@ describe('--call-timeout', () => {
     const [rec] = logRequests();
     expect(rec!.aborted).toBe(true);
     expect(rec!.durationMs).toBeLessThan(DEADLINE_MS / 2);
+  });
+
+  it('in a fan-out, cuts only the nodes that ran out of time: the others still answer', async () => {
+    const sel = `kubernetes.io/hostname in (${NODE_NAMES.worker1},${NODE_NAMES.slow})`;
+    const res = await deadline.call('query_node_logs', { labelSelector: sel, query: 'kubelet', tailLines: 100000 });
+    expect(res.isError, res.text).toBeFalsy();
+    const s = res.structuredContent as { nodes: { node: string; ok: boolean; error?: string }[]; truncated: boolean };
+    const by = new Map(s.nodes.map((n) => [n.node, n]));
+    expect(by.get(NODE_NAMES.worker1)!.ok).toBe(true);
+    expect(by.get(NODE_NAMES.slow)!.ok).toBe(false);
+    expect(by.get(NODE_NAMES.slow)!.error).toMatch(/--call-timeout/);
+    expect(s.truncated).toBe(true);
+    await sandbox.requestLog.waitIdle(5000);
+    expect(logRequests().find((r) => r.node === NODE_NAMES.slow)!.aborted).toBe(true);
   });
 
   it('counts queue wait: a call stuck behind a busy node does not get a fresh deadline when its turn comes', async () => {
