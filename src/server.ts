@@ -3,6 +3,7 @@ import type { ServerConfig } from './config.js';
 import type { KubeClient } from './kube/client.js';
 import type { Metrics } from './metrics.js';
 import { RequestScheduler } from './limits/scheduler.js';
+import { registerTroubleshootNodePrompt } from './prompts/troubleshoot-node.js';
 import { registerCheckNodeLogSupport } from './tools/check-node-log-support.js';
 import type { ToolDeps } from './tools/common.js';
 import { registerListNodes } from './tools/list-nodes.js';
@@ -41,5 +42,6 @@ export function createServer(deps: ServerDeps): McpServer {
   registerListNodes(server, toolDeps);
   registerCheckNodeLogSupport(server, toolDeps);
   registerQueryNodeLogs(server, toolDeps);
+  registerTroubleshootNodePrompt(server);
   return server;
 }
