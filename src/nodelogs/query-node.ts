@@ -9,6 +9,7 @@ import { parseLineTime } from '../logs/timestamp.js';
 import { makeLocalLineFilter } from '../query/local-filter.js';
 import type { LogRequestPlan } from '../query/types.js';
 import { readFileTail } from './read-file-tail.js';
+import { escapeBlockLine } from '../render/untrusted.js';
 import { mergeDigests, type MergedDigest } from '../logs/merge.js';
 
 export interface NodeQueryDeps {
@@ -151,7 +152,7 @@ async function queryJournal(
   const journalErrors = kinds.get('journalctl-error') ?? [];
   const journalUnavailable = kinds.has('journal-unavailable');
   const fileErrors = kinds.get('file-read-error') ?? [];
-  if (fileErrors.length) notices.push(`The kubelet could not finish reading a service's log file (${fileErrors.map((l) => sanitizeShort(l)).join('; ')}): the answer may be incomplete.`);
+  if (fileErrors.length) notices.push(`The kubelet could not finish reading a service's log file (kubelet said: ${fileErrors.map((l) => JSON.stringify(sanitizeShort(l))).join('; ')}): the answer may be incomplete.`);
 
   const services = plan.services;
   const unknown = services.filter((s) => notFound.includes(s));
@@ -263,8 +264,8 @@ export function filePath(node: string, file: string): string {
 }
 
 function sanitizeShort(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  const t = s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+  // Kubelet in-band text lands in notices, outside the untrusted block: no controls, no tag look-alikes.
+  const t = escapeBlockLine(s, '').trim();
   return t.length > 160 ? `${t.slice(0, 160)}…` : t;
 }
 
