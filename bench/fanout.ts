@@ -55,6 +55,18 @@ export function peakRssMiB(pid: number): number | undefined {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in seconds; undefined where /proc is missing. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
 /** Highest number of log requests open at once overall and per node, from the apiserver's start/end times. */
 export function logInFlight(records: readonly RequestRecord[]): { overall: number; perNode: number } {
   const logs = records.filter((r) => r.proxyPath?.startsWith('logs'));
@@ -89,6 +101,9 @@ export interface FanoutRun {
   maxInFlight: number;
   maxInFlightPerNode: number;
   peakRssMiB?: number;
+  /** CPU the server used during the fan-out call, and the same for this process (client + sandbox). */
+  serverCpuS?: number;
+  benchCpuS: number;
 }
 
 export interface FanoutOptions {
@@ -107,7 +122,7 @@ export async function main(opts: FanoutOptions = {}): Promise<FanoutRun[]> {
   const log = opts.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const runs: FanoutRun[] = [];
   log(`fan-out: ${nodes} nodes, --max-concurrency ${concurrency}, latency per node request ${latencies.join('/')} ms, --requests-per-second ${rpsList.join('/')}`);
-  log('latency  rps   wall      ideal     ratio  answered  in-flight(max/limit)  per-node  server peak RSS');
+  log('latency  rps   wall      ideal     ratio  answered  in-flight(max/limit)  per-node  server peak RSS  CPU server/sandbox');
   for (const latencyMs of latencies) {
     const sandbox = await startSandbox({ nodes: [], fleet: nodes, fleetLatencyMs: latencyMs, journalBackend: 'inprocess' });
     try {
@@ -120,9 +135,13 @@ export async function main(opts: FanoutOptions = {}): Promise<FanoutRun[]> {
           // A fresh second of reservoir, as a call arriving at an idle server would find it.
           await new Promise((r) => setTimeout(r, 1100));
           sandbox.requestLog.clear();
+          const cpu0 = cpuSeconds(server.pid);
+          const own0 = process.cpuUsage();
           const t0 = performance.now();
           const res = await server.call({ labelSelector: FLEET_SELECTOR, maxNodes: nodes, query: 'kubelet', tailLines: 50 });
           const wallMs = performance.now() - t0;
+          const cpu1 = cpuSeconds(server.pid);
+          const own = process.cpuUsage(own0);
           if (res.isError) throw new Error(`fan-out failed: ${JSON.stringify(res.content).slice(0, 500)}`);
           const s = res.structuredContent as { nodes: { ok: boolean }[] };
           await sandbox.requestLog.waitIdle(10_000);
@@ -141,10 +160,12 @@ export async function main(opts: FanoutOptions = {}): Promise<FanoutRun[]> {
             maxInFlight: inflight.overall,
             maxInFlightPerNode: inflight.perNode,
             peakRssMiB: peakRssMiB(server.pid),
+            ...(cpu0 !== undefined && cpu1 !== undefined ? { serverCpuS: cpu1 - cpu0 } : {}),
+            benchCpuS: (own.user + own.system) / 1e6,
           };
           runs.push(run);
           log(
-            `${String(latencyMs).padStart(5)}ms ${String(rps).padStart(5)}  ${(wallMs / 1000).toFixed(2).padStart(6)} s  ${(idealMs / 1000).toFixed(2).padStart(6)} s  ${run.ratio.toFixed(2).padStart(5)}×  ${String(run.answered).padStart(4)}/${nodes}  ${String(run.maxInFlight).padStart(8)}/${concurrency}  ${String(run.maxInFlightPerNode).padStart(12)}  ${run.peakRssMiB?.toFixed(0) ?? '?'} MiB${run.ratio > 1.5 ? '   (over the 1.5× target)' : ''}`,
+            `${String(latencyMs).padStart(5)}ms ${String(rps).padStart(5)}  ${(wallMs / 1000).toFixed(2).padStart(6)} s  ${(idealMs / 1000).toFixed(2).padStart(6)} s  ${run.ratio.toFixed(2).padStart(5)}×  ${String(run.answered).padStart(4)}/${nodes}  ${String(run.maxInFlight).padStart(8)}/${concurrency}  ${String(run.maxInFlightPerNode).padStart(12)}  ${run.peakRssMiB?.toFixed(0) ?? '?'} MiB  ${run.serverCpuS?.toFixed(1) ?? '?'} s / ${run.benchCpuS.toFixed(1)} s${run.ratio > 1.5 ? '   (over the 1.5× target)' : ''}`,
           );
         } finally {
           await server.close();
