@@ -64,19 +64,41 @@ function rpcError(res: http.ServerResponse, status: number, message: string, hea
   sendJson(res, status, { jsonrpc: '2.0', error: { code: -32000, message }, id: null }, headers);
 }
 
-async function readBody(req: http.IncomingMessage, max: number): Promise<{ ok: true; body: unknown } | { ok: false; status: number; message: string }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) return { ok: false, status: 413, message: `Request body larger than ${max} bytes.` };
-    chunks.push(chunk);
-  }
-  try {
-    return { ok: true, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
-  } catch {
-    return { ok: false, status: 400, message: 'Request body is not valid JSON.' };
-  }
+/** Past the cap, the rest of an oversized body is read and dropped up to this much, then the socket is cut. */
+const DISCARD_LIMIT = 64 * 1024 * 1024;
+
+type BodyResult = { ok: true; body: unknown } | { ok: false; status: number; message: string };
+
+/**
+ * Reads a JSON body of at most `max` bytes, keeping no more than that in memory. An oversized body is
+ * drained before the 413 goes out: Node closes a connection whose request was not fully read, and a
+ * client still sending then sees a reset instead of the 413.
+ */
+function readBody(req: http.IncomingMessage, max: number): Promise<BodyResult> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const declared = Number(req.headers['content-length']);
+    let over = Number.isFinite(declared) && declared > max;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (!over && size > max) {
+        over = true;
+        chunks.length = 0;
+      }
+      if (!over) chunks.push(chunk);
+      else if (size > max + DISCARD_LIMIT) req.destroy(new Error(`request body over ${max + DISCARD_LIMIT} bytes: connection cut`));
+    });
+    req.on('end', () => {
+      if (over) return resolve({ ok: false, status: 413, message: `Request body larger than ${max} bytes.` });
+      try {
+        resolve({ ok: true, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+      } catch {
+        resolve({ ok: false, status: 400, message: 'Request body is not valid JSON.' });
+      }
+    });
+    req.on('error', reject);
+  });
 }
 
 /**
