@@ -42,7 +42,11 @@ export class KubeClient {
     if (q.limit) params.set('limit', String(q.limit));
     if (q.continueToken) params.set('continue', q.continueToken);
     const qs = params.toString();
-    return this.transport.json<V1NodeList>({ path: `/api/v1/nodes${qs ? `?${qs}` : ''}`, signal, timeoutMs: this.opts.apiTimeoutMs });
+    const list = await this.transport.json<V1NodeList>({ path: `/api/v1/nodes${qs ? `?${qs}` : ''}`, signal, timeoutMs: this.opts.apiTimeoutMs });
+    // The wire JSON says "continue"; client-node's model type calls it _continue. Callers use the model name.
+    const meta = list.metadata as (V1NodeList['metadata'] & { continue?: string }) | undefined;
+    if (meta && meta.continue !== undefined && meta._continue === undefined) meta._continue = meta.continue;
+    return list;
   }
 
   async readNode(name: string, signal?: AbortSignal): Promise<V1Node> {

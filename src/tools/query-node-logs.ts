@@ -259,9 +259,7 @@ async function listMatching(deps: ToolDeps, selector: string, cap: number, signa
       if (nodes.length < cap) nodes.push(summarizeNode(n));
       else leftOut++;
     }
-    // The wire JSON says "continue"; only client-node's typed models rename it to _continue.
-    const meta = page.metadata as { continue?: string; _continue?: string } | undefined;
-    continueToken = meta?.continue || meta?._continue || undefined;
+    continueToken = page.metadata?._continue || undefined;
     if (nodes.length >= cap && continueToken) {
       const remaining = page.metadata?.remainingItemCount;
       if (typeof remaining === 'number') leftOut += remaining;
