@@ -1,10 +1,13 @@
 import type { V1Node, V1NodeList } from '@kubernetes/client-node';
 import { KubeError } from './errors.js';
 import { KubeTransport, type KubeResponse } from './transport.js';
+import type { Semaphore } from '../limits/semaphore.js';
 
 export interface KubeClientOptions {
   /** Timeout of ordinary API calls. */
   apiTimeoutMs: number;
+  /** Bound on ordinary API calls in flight and waiting (node log requests have their own scheduler). */
+  apiLimiter?: Semaphore;
 }
 
 export interface AccessReview {
@@ -32,6 +35,10 @@ export class KubeClient {
     private readonly opts: KubeClientOptions,
   ) {}
 
+  private api<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.opts.apiLimiter ? this.opts.apiLimiter.run(fn, signal) : fn();
+  }
+
   get server(): string {
     return this.transport.server;
   }
@@ -42,7 +49,7 @@ export class KubeClient {
     if (q.limit) params.set('limit', String(q.limit));
     if (q.continueToken) params.set('continue', q.continueToken);
     const qs = params.toString();
-    const list = await this.transport.json<V1NodeList>({ path: `/api/v1/nodes${qs ? `?${qs}` : ''}`, signal, timeoutMs: this.opts.apiTimeoutMs });
+    const list = await this.api(() => this.transport.json<V1NodeList>({ path: `/api/v1/nodes${qs ? `?${qs}` : ''}`, signal, timeoutMs: this.opts.apiTimeoutMs }), signal);
     // The wire JSON says "continue"; client-node's model type calls it _continue. Callers use the model name.
     const meta = list.metadata as (V1NodeList['metadata'] & { continue?: string }) | undefined;
     if (meta && meta.continue !== undefined && meta._continue === undefined) meta._continue = meta.continue;
@@ -50,7 +57,7 @@ export class KubeClient {
   }
 
   async readNode(name: string, signal?: AbortSignal): Promise<V1Node> {
-    return this.transport.json<V1Node>({ path: `/api/v1/nodes/${encodeURIComponent(name)}`, signal, timeoutMs: this.opts.apiTimeoutMs });
+    return this.api(() => this.transport.json<V1Node>({ path: `/api/v1/nodes/${encodeURIComponent(name)}`, signal, timeoutMs: this.opts.apiTimeoutMs }), signal);
   }
 
   /** Can the current user `get nodes/proxy` (optionally for one node)? */
@@ -60,20 +67,28 @@ export class KubeClient {
       kind: 'SelfSubjectAccessReview',
       spec: { resourceAttributes: { verb: 'get', resource: 'nodes', subresource: 'proxy', ...(node ? { name: node } : {}) } },
     };
-    const res = await this.transport.json<{ status?: AccessReview }>({
-      method: 'POST',
-      path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-      body: JSON.stringify(body),
+    const res = await this.api(
+      () =>
+        this.transport.json<{ status?: AccessReview }>({
+          method: 'POST',
+          path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+          body: JSON.stringify(body),
+          signal,
+          timeoutMs: this.opts.apiTimeoutMs,
+        }),
       signal,
-      timeoutMs: this.opts.apiTimeoutMs,
-    });
+    );
     return { allowed: Boolean(res.status?.allowed), denied: res.status?.denied, reason: res.status?.reason, evaluationError: res.status?.evaluationError };
   }
 
   async getKubeletConfigz(node: string, signal?: AbortSignal): Promise<KubeletLogConfigz> {
-    const res = await this.transport.json<{ kubeletconfig?: KubeletLogConfigz }>(
-      { path: `/api/v1/nodes/${encodeURIComponent(node)}/proxy/configz`, signal, timeoutMs: this.opts.apiTimeoutMs },
-      4 * 1024 * 1024,
+    const res = await this.api(
+      () =>
+        this.transport.json<{ kubeletconfig?: KubeletLogConfigz }>(
+          { path: `/api/v1/nodes/${encodeURIComponent(node)}/proxy/configz`, signal, timeoutMs: this.opts.apiTimeoutMs },
+          4 * 1024 * 1024,
+        ),
+      signal,
     );
     if (!res || typeof res.kubeletconfig !== 'object' || res.kubeletconfig === null)
       throw new KubeError('protocol', `The kubelet on ${node} answered /configz without a kubeletconfig object.`);
