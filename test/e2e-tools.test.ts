@@ -358,6 +358,17 @@ describe('query_node_logs: how the kubelet really answers', () => {
     expect(res.text).toMatch(/possibly truncated/);
   });
 
+  it('sends per-node trouble to the MCP log as a warning', async () => {
+    const { LoggingMessageNotificationSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    const seen: { level: string; data: unknown }[] = [];
+    mcp.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      seen.push({ level: n.params.level, data: n.params.data });
+    });
+    await mcp.call('query_node_logs', { labelSelector: 'kubernetes.io/hostname in (worker-1,gone-1)', query: 'kubelet', tailLines: 5 });
+    expect(seen.some((m) => m.level === 'warning' && /gone-1: .*could not reach the kubelet/.test(String(m.data)))).toBe(true);
+    expect(seen.some((m) => String(m.data).startsWith('worker-1'))).toBe(false);
+  });
+
   it('reports an unreachable kubelet', async () => {
     const res = await mcp.call('query_node_logs', { node: NODE_NAMES.unreachable, query: 'kubelet', tailLines: 10 });
     expect(res.isError).toBe(true);

@@ -205,6 +205,12 @@ async function runQuery(deps: ToolDeps, args: QueryArgs, signal: AbortSignal, ex
 
   const succeeded = all.filter((o) => o.ok && o.digest);
   const failed = all.filter((o) => !o.ok);
+  // Per-node trouble also goes to the client's log (MCP logging), for operators watching the session.
+  // Messages are server-made (cause + remedy), never log text.
+  for (const o of all) {
+    const data = !o.ok ? `${o.node}: ${o.failure?.message ?? 'failed'}` : o.possiblyTruncated ? `${o.node}: answer possibly truncated at the kubelet deadline` : undefined;
+    if (data) await extra.sendNotification({ method: 'notifications/message', params: { level: 'warning', logger: 'query_node_logs', data } }).catch(() => undefined);
+  }
   if (succeeded.length === 0) {
     const lines = [`None of the ${all.length} nodes answered:`, ...failed.map((o) => `- ${o.node}: ${o.failure?.message ?? 'failed'}`)];
     return errorResult(lines.join('\n'));
