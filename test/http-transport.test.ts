@@ -207,8 +207,10 @@ describe('guards', () => {
     const badHost = await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Host: `evil.example:${server.port}` }), body: INIT });
     expect(badHost.status).toBe(403);
     expect(badHost.body).toMatch(/Invalid Host/);
-    const wrongPort = await raw({ path: '/healthz', headers: { Host: `127.0.0.1:${server.port + 1}` } });
+    const wrongPort = await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Host: `127.0.0.1:${server.port + 1}` }), body: INIT });
     expect(wrongPort.status).toBe(403);
+    const podIp = await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Host: `10.244.1.7:${server.port}` }), body: INIT });
+    expect(podIp.status).toBe(403);
     const badOrigin = await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Origin: 'http://evil.example' }), body: INIT });
     expect(badOrigin.status).toBe(403);
     expect(badOrigin.body).toMatch(/Invalid Origin/);
@@ -227,10 +229,18 @@ describe('guards', () => {
     expect((await raw({ path: '/healthz' })).status).toBe(200);
   });
 
-  it('serves /healthz without a token (for kubelet probes)', async () => {
+  it('serves /healthz without a token and whatever the Host (kubelet probes use the pod IP)', async () => {
     const res = await raw({ path: '/healthz' });
     expect(res.status).toBe(200);
     expect(res.body.trim()).toBe('ok');
+    expect((await raw({ path: '/healthz', headers: { Host: `10.244.1.7:${server.port}` } })).status).toBe(200);
+  });
+
+  it('lets a scraper reach /metrics by pod IP with the token, and only with it', async () => {
+    const host = `10.244.1.7:${server.port}`;
+    expect((await raw({ path: '/metrics', headers: { Host: host, Authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect((await raw({ path: '/metrics', headers: { Host: host } })).status).toBe(401);
+    expect((await raw({ path: '/metrics', headers: { Host: host, Authorization: `Bearer ${TOKEN}`, Origin: 'http://evil.example' } })).status).toBe(403);
   });
 });
 

@@ -156,12 +156,16 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://placeholder');
-    if (!allowedHost(req.headers.host)) return rpcError(res, 403, 'Invalid Host header.');
-    if (!allowedOrigin(req.headers.origin as string | undefined)) return rpcError(res, 403, 'Invalid Origin header.');
+    // Kubelet probes and Prometheus address the pod by its IP, which no Host allow-list can know. Neither
+    // route needs the Host check: /healthz tells nothing, and /metrics is behind the token whenever the
+    // listener is reachable from other machines.
     if (url.pathname === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       return res.end('ok\n');
     }
+    const hostExempt = url.pathname === '/metrics' && opts.authToken !== undefined;
+    if (!hostExempt && !allowedHost(req.headers.host)) return rpcError(res, 403, 'Invalid Host header.');
+    if (!allowedOrigin(req.headers.origin as string | undefined)) return rpcError(res, 403, 'Invalid Origin header.');
     if (opts.authToken) {
       const auth = req.headers.authorization;
       const presented = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
