@@ -112,7 +112,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'http-transport-'));
   writeFileSync(path.join(dir, 'token'), `${TOKEN}\n`);
   sandbox = await startSandbox({ deadlineMs: 3000 });
-  server = await startServer(['--kubeconfig', sandbox.kubeconfigPath, '--auth-token-file', path.join(dir, 'token'), '--kubelet-deadline', '3s']);
+  server = await startServer(['--kubeconfig', sandbox.kubeconfigPath, '--auth-token-file', path.join(dir, 'token'), '--kubelet-deadline', '3s', '--allowed-hosts', 'mcp.example.internal']);
 });
 
 afterAll(async () => {
@@ -214,6 +214,10 @@ describe('guards', () => {
     const badOrigin = await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Origin: 'http://evil.example' }), body: INIT });
     expect(badOrigin.status).toBe(403);
     expect(badOrigin.body).toMatch(/Invalid Origin/);
+    // --allowed-hosts names (the in-cluster Service's DNS names) pass, on the listening port only.
+    const named = await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Host: `mcp.example.internal:${server.port}` }), body: INIT });
+    expect(named.status).toBe(200);
+    expect((await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Host: `mcp.example.internal:${server.port + 1}` }), body: INIT })).status).toBe(403);
     // Loopback names on the right port are fine, with or without an Origin of their own.
     expect((await raw({ path: '/healthz', headers: { Host: `localhost:${server.port}`, Origin: `http://localhost:${server.port}` } })).status).toBe(200);
   });
