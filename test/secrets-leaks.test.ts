@@ -23,7 +23,7 @@ let fault: FaultApiserver;
 let mcp: InProcessMcp;
 let sandbox: Sandbox;
 let sandboxMcp: InProcessMcp;
-let planted: CorpusSecret[] = [];
+let planted: (CorpusSecret & { source?: string })[] = [];
 let outputsChecked = 0;
 
 const errLines = errorCorpus.lines.filter((l) => !l.startsWith('-----') && !l.startsWith('writing new key'));

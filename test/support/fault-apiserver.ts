@@ -99,7 +99,7 @@ export async function startFaultApiserver(opts: FaultApiserverOptions): Promise<
   const nodeObjects = new Map(
     names.map((name, i) => {
       const resolved = resolveNode({ name, profile: 'healthy', labels: opts.labels?.[name] }, i);
-      const obj = { apiVersion: 'v1', kind: 'Node', ...buildNodeObject(resolved, now, String(100 + i)) } as Record<string, unknown> & { metadata: { labels: Record<string, string> } };
+      const obj = { apiVersion: 'v1', kind: 'Node', ...buildNodeObject(resolved, now, String(100 + i)) } as unknown as Record<string, unknown> & { metadata: { labels: Record<string, string> } };
       obj.metadata.labels = { ...obj.metadata.labels, ...opts.labels?.[name] };
       return [name, obj] as const;
     }),
