@@ -111,11 +111,6 @@ describe('fuzzed arguments', () => {
 
   it('path traversal in every spelling is refused before any request', async () => {
     for (const query of [...TRAVERSALS, ...DOT_SERVICES]) {
-      if (DOT_SERVICES.includes(query)) {
-        const r = await callAlone('query_node_logs', { node: 'worker-1', query });
-        process.stdout.write(`KNOWN: service name ${JSON.stringify(query)} accepted, ${r.requests} request(s) sent\n`);
-        continue;
-      }
       for (const node of ['worker-1', 'win-1']) {
         const r = await callAlone('query_node_logs', { node, query });
         expect(r.isError, `${JSON.stringify(query)}: ${r.text}`).toBe(true);
@@ -178,12 +173,13 @@ describe('fuzzed arguments', () => {
   });
 });
 
-describe('patterns built to backtrack (the built server; time bounded by the harness, printed, not asserted)', () => {
+describe('patterns built to backtrack (the built server; time bounded by the harness, printed)', () => {
   let fault: FaultApiserver;
   let server: McpSession;
   beforeAll(async () => {
-    // Short lines keep a backtracking engine's stall finite; the figures below show how long each took.
-    const lines = Array.from({ length: 40 }, (_, i) => `Nov 27 04:00:${String(i).padStart(2, '0')}.000000 n app[1]: ${'a'.repeat(16)}! ${'x'.repeat(16)} ${'A'.repeat(16)}!`).join('\n') + '\n';
+    // 60-character runs: a backtracking engine would need years here; only the linear-time fallback (no 'i'
+    // or 'u' flag on local patterns) lets these calls return, so a regression shows as a timeout.
+    const lines = Array.from({ length: 40 }, (_, i) => `Nov 27 04:00:${String(i).padStart(2, '0')}.000000 n app[1]: ${'a'.repeat(60)}! ${'x'.repeat(60)} ${'A'.repeat(60)}!`).join('\n') + '\n';
     fault = await startFaultApiserver({ nodes: { n: serveLog(lines) } });
     server = await startMcp({ args: ['--kubeconfig', await fault.kubeconfig(), '--request-timeout', '5s'] });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkGoRegexp, goRegexpToJs } from '../src/query/go-regexp.js';
+import { checkGoRegexp, goRegexpToJs, localPatternProblem } from '../src/query/go-regexp.js';
 
 // Expected texts are Go's: syntax.Error.Error() = "error parsing regexp: " + code + ": `" + expr + "`"
 // (golang/go src/regexp/syntax/parse.go; cases from parse_test.go invalidRegexps plus Perl-only syntax Go lacks).
@@ -102,7 +102,8 @@ describe('goRegexpToJs: same matches as Go on sample lines', () => {
     ['x.y', false, ['xzy', 'x\ry'], ['x\ny', 'xy']],
     ['(?s)x.y', false, ['x\ny'], ['xy']],
     ['^a$', false, ['a'], ['ba', 'a\nb', 'b\na']],
-    ['(?m)^a$', false, ['a', 'b\na', 'a\nb'], ['ba']],
+    // Lines are matched one at a time: (?m) anchors behave as the line's own start and end.
+    ['(?m)^a$', false, ['a'], ['ba', 'ab']],
     ['\\Aab\\z', false, ['ab'], ['ab\n', 'xab']],
     ['\\s', false, [' ', '\t', '\r'], ['\v', '\u00a0', 'x']],
     ['\\S+', false, ['x'], ['  ']],
@@ -137,11 +138,30 @@ describe('goRegexpToJs: same matches as Go on sample lines', () => {
     for (const line of no) expect(re.test(line), `${re} should not match ${JSON.stringify(line)}`).toBe(false);
   });
 
-  it("keeps the 'u' flag off unless needed", () => {
+  it("never uses the 'i' flag and keeps 'u' off unless needed (both defeat V8's linear-time fallback)", () => {
     expect(goRegexpToJs('error.*timeout', { smartCase: false }).flags).toBe('');
-    expect(goRegexpToJs('error', { smartCase: true }).flags).toBe('i');
+    const folded = goRegexpToJs('error', { smartCase: true });
+    expect(folded.flags).toBe('');
+    expect(folded.test('ERROR')).toBe(true);
+    expect(folded.test('eRrOr')).toBe(true);
+    expect(goRegexpToJs('(?i)kelvin', { smartCase: false }).test('\u212aELVIN')).toBe(true);
     expect(goRegexpToJs('\\pL', { smartCase: false }).flags).toBe('u');
     expect(goRegexpToJs('😀', { smartCase: false }).flags).toBe('u');
+  });
+
+  it('stays fast on patterns built to backtrack, case-folded or not', async () => {
+    await import('../src/v8-flags.js');
+    const line = 'a'.repeat(40) + '!';
+    for (const p of ['(a+)+$', '(a|aa)+$', '(?i)(a+)+$', '(?m)^(a+)+$']) {
+      const re = goRegexpToJs(p, { smartCase: true });
+      // Without the linear-time fallback each of these takes minutes on a 41-character line.
+      expect(re.test(line)).toBe(false);
+    }
+  });
+
+  it('names the patterns that cannot run locally (they need the u flag)', () => {
+    expect(localPatternProblem('\\pL+')).toMatch(/Unicode property/);
+    expect(localPatternProblem('error|fail')).toBeUndefined();
   });
 
   it('throws the Go error for patterns Go rejects', () => {

@@ -129,3 +129,19 @@ describe('file path traversal in every spelling', () => {
     expect(issues.map((i) => i.message).join('\n')).toMatch(message);
   });
 });
+
+describe('names and patterns that are unsafe locally', () => {
+  const limits = { defaultTailLines: 2000, defaultWindowMs: 3_600_000, maxTailLines: 20000, maxWindowMs: 7 * 86_400_000, fileTailBytes: 262144, maxFileBytes: 16 << 20 };
+  it('refuses dot-only and ".." service names, which the kubelet would join to /var/log', () => {
+    for (const q of ['.', '..', '...', 'a..b', '..kubelet']) {
+      const issues = validateNodeLogQuery({ query: q }, { os: 'linux', limits });
+      expect(issues.map((i) => i.message).join(' '), q).toMatch(/path component/);
+    }
+    expect(validateNodeLogQuery({ query: 'svc.foo' }, { os: 'linux', limits })).toEqual([]);
+  });
+
+  it('refuses a file pattern that would need the u flag locally, but not the same pattern for a service', () => {
+    expect(validateNodeLogQuery({ query: '/syslog', pattern: '\\pL+' }, { os: 'linux', limits }).map((i) => i.field)).toEqual(['pattern']);
+    expect(validateNodeLogQuery({ query: 'kubelet', pattern: '\\pL+' }, { os: 'linux', limits })).toEqual([]);
+  });
+});

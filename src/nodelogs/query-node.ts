@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics.js';
 import { digestLines, digestLogStream, type LogDigest } from '../logs/pipeline.js';
 import { parseLineTime } from '../logs/timestamp.js';
 import { makeLocalLineFilter } from '../query/local-filter.js';
+import { localPatternProblem } from '../query/go-regexp.js';
 import type { LogRequestPlan } from '../query/types.js';
 import { readFileTail } from './read-file-tail.js';
 import { escapeBlockLine } from '../render/untrusted.js';
@@ -188,6 +189,16 @@ async function queryJournal(
     // Every service asked for is served from a file, and the kubelet refuses options for those. Do what the
     // kubelet's heuristic does, but with a real tail and our filters: look for the same three files.
     const names = (/\[(.*)\]/.exec(fileLogger[0]!)?.[1] ?? '').split(' ').filter(Boolean);
+    const unsafe = plan.effective.pattern !== undefined ? localPatternProblem(plan.effective.pattern) : undefined;
+    if (unsafe)
+      return outcome({
+        digest,
+        elapsedMs,
+        failure: {
+          kind: 'options-with-file-logger',
+          message: `On ${node}, ${names.join(', ')} is not a journald unit, so its file must be filtered by this server, but the pattern ${unsafe}. Use ASCII classes, or leave the pattern out.`,
+        },
+      });
     const found = await fileLoggerFallback(deps, node, plan, names, signal, keepTail);
     if (found.parts.length === 0)
       return outcome({

@@ -773,8 +773,10 @@ function emitNode(n: Node, e: Emit): string {
       switch (n.kind) {
         case 'beginText': return '^';
         case 'endText': return '$';
-        case 'beginLine': return '(?<![^\\n])';
-        case 'endLine': return '(?![^\\n])';
+        // Lines are matched one at a time, so (?m) anchors are the text anchors; a lookaround here would
+        // also keep V8 from falling back to its linear-time engine.
+        case 'beginLine': return '^';
+        case 'endLine': return '$';
         case 'wordB': return '\\b';
         case 'notWordB': return '\\B';
       }
@@ -838,8 +840,25 @@ export function goRegexpToJs(pattern: string, opts: { smartCase: boolean }): Reg
       if (!n.fold) allFold = false;
     }
   });
-  const globalFold = anyCased && allFold;
-  const e: Emit = { unicode: needsU, globalFold };
+  // Case folding is spelled out as classes ([kK\u212a]) rather than the 'i' flag: V8's linear-time fallback
+  // for runaway backtracking does not cover 'i' (nor 'u'), and a user pattern must never stall the process.
+  void anyCased;
+  void allFold;
+  const e: Emit = { unicode: needsU, globalFold: false };
   const source = parsed.alts.map((a) => a.map((x) => emitNode(x, e)).join('')).join('|');
-  return new RegExp(source === '' ? '(?:)' : source, (globalFold ? 'i' : '') + (needsU ? 'u' : ''));
+  return new RegExp(source === '' ? '(?:)' : source, needsU ? 'u' : '');
+}
+
+/**
+ * Why a pattern cannot be run locally without risking a stall, if it cannot: Unicode property classes and
+ * characters outside the BMP need the 'u' flag, which V8's linear-time fallback does not support.
+ */
+export function localPatternProblem(pattern: string): string | undefined {
+  try {
+    return goRegexpToJs(pattern, { smartCase: true }).unicode
+      ? 'it needs Unicode property classes (\\p{…}) or characters outside the Basic Multilingual Plane, which local matching does not support safely'
+      : undefined;
+  } catch {
+    return undefined; // invalid patterns are reported by checkGoRegexp
+  }
 }

@@ -5,7 +5,7 @@
  * kubelet's own wording follows in parentheses where it exists.
  */
 import { checkFilePath, isFileQuery } from './file-path.js';
-import { checkGoRegexp } from './go-regexp.js';
+import { checkGoRegexp, localPatternProblem } from './go-regexp.js';
 import { compareInstants, parseRfc3339, type Rfc3339Instant } from './rfc3339.js';
 import type { NodeLogQueryInput, NodeOs, QueryLimits, ValidationIssue } from './types.js';
 
@@ -77,6 +77,16 @@ function checkService(svc: string, issues: ValidationIssue[]): void {
       field: 'query',
       message: `service name ${quote(svc)} is ${utf8Length(svc)} bytes long; the kubelet accepts at most ${KUBELET_MAX_SERVICE_LENGTH} (kubelet: "length must be less than 100").`,
       fix: `Use the systemd unit name without the ".service" suffix, e.g. ${SERVICE_EXAMPLES}.`,
+    });
+    return;
+  }
+  if (svc.includes('..') || /^\.+$/.test(svc)) {
+    // The kubelet accepts these, then joins them to /var/log in its file heuristics (svc, svc.log, svc/svc.log):
+    // no unit is named like that, and "../x" reaches outside /var/log on kubelets without rooted opens.
+    issues.push({
+      field: 'query',
+      message: `service name ${quote(svc)} is a path component (dots), not a unit name: the kubelet would look for it as /var/log/${svc}, outside /var/log.`,
+      fix: `Give a unit name such as ${SERVICE_EXAMPLES}, or a file path relative to /var/log such as "/syslog".`,
     });
     return;
   }
@@ -165,6 +175,10 @@ export function analyzeNodeLogQuery(input: NodeLogQueryInput, ctx: Ctx): { issue
       issues.push({ field: 'pattern', message: `pattern is ${pattern.length} characters long; at most ${MAX_PATTERN_LENGTH} are accepted.`, fix: 'Use a shorter regular expression, e.g. the most distinctive word of the lines you want.' });
     } else {
       const re = checkGoRegexp(pattern);
+      const localProblem = re.ok && (fileValues.length > 0 && services.length === 0) ? localPatternProblem(pattern) : undefined;
+      if (localProblem) {
+        issues.push({ field: 'pattern', message: `pattern ${quote(pattern)} cannot be applied to a file by this server: ${localProblem}.`, fix: 'Use ASCII classes (e.g. [a-zA-Z] instead of \\pL), or query a service, whose pattern runs on the node.' });
+      }
       if (!re.ok) {
         issues.push({
           field: 'pattern',
