@@ -164,28 +164,16 @@ export class KubeTransport {
   /** A whole (small) response body as text, never more than maxBytes. */
   async requestText(req: KubeRequest, maxBytes: number): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string; truncated: boolean }> {
     const res = await this.request(req);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let truncated = false;
+    let read: { buffer: Buffer; truncated: boolean };
     try {
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        if (size + chunk.length > maxBytes) {
-          chunks.push(chunk.subarray(0, maxBytes - size));
-          size = maxBytes;
-          truncated = true;
-          res.abort();
-          break;
-        }
-        chunks.push(chunk);
-        size += chunk.length;
-      }
+      read = await readBounded(res.body, maxBytes, res.abort);
     } catch (err) {
       if (req.signal?.aborted) throw abortError(req.signal, req.timeoutMs);
       if (err instanceof Error && (err.name === 'AbortError' || (err as NodeJS.ErrnoException).code === 'ABORT_ERR'))
         throw abortError(req.signal, req.timeoutMs);
       throw res.describeError ? res.describeError(err) : fromNetworkError(err, this.server);
     }
-    return { status: res.status, headers: res.headers, text: Buffer.concat(chunks).toString('utf8'), truncated };
+    return { status: res.status, headers: res.headers, text: read.buffer.toString('utf8'), truncated: read.truncated };
   }
 
   /** GET/POST JSON; any non-2xx answer becomes a KubeError carrying the Status message. */
@@ -257,4 +245,20 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Reads a body into memory, never more than maxBytes: past it, the rest is not read and the request is aborted. */
+export async function readBounded(body: AsyncIterable<Buffer>, maxBytes: number, abort: () => void): Promise<{ buffer: Buffer; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size + chunk.length > maxBytes) {
+      chunks.push(chunk.subarray(0, maxBytes - size));
+      abort();
+      return { buffer: Buffer.concat(chunks), truncated: true };
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return { buffer: Buffer.concat(chunks), truncated: false };
 }

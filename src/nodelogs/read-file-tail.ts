@@ -1,6 +1,7 @@
 import type { KubeClient } from '../kube/client.js';
 import { classifyLogAnswer, type LogFailure } from '../kube/kubelet-answer.js';
 import { KubeError } from '../kube/errors.js';
+import { readBounded } from '../kube/transport.js';
 
 export interface FileTailRequest {
   node: string;
@@ -63,28 +64,18 @@ export async function readFileTail(
     const answer = await classifyLogAnswer(res, { node: req.node, isFile: true });
     if (!answer.ok) return answer;
     const range = answer.status === 206 ? parseContentRange(answer.contentRange) : undefined;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let cut = false;
+    let read: { buffer: Buffer; truncated: boolean };
     try {
-      for await (const chunk of answer.body) {
-        if (size + chunk.length > req.maxBytes) {
-          chunks.push(chunk.subarray(0, req.maxBytes - size));
-          size = req.maxBytes;
-          cut = true;
-          res.abort();
-          break;
-        }
-        chunks.push(chunk);
-        size += chunk.length;
-      }
+      read = await readBounded(answer.body, req.maxBytes, res.abort);
     } catch (err) {
       if (req.signal.aborted) throw new KubeError('aborted', 'The request was cancelled by the caller.');
-      throw err;
+      throw res.describeError ? res.describeError(err) : err;
     }
+    const size = read.buffer.length;
+    const cut = read.truncated;
     const start = range?.start ?? 0;
     const fileSize = range?.size ?? (answer.status === 200 && !cut ? size : undefined);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const text = read.buffer.toString('utf8');
     let all = text.split('\n');
     if (all.length && all[all.length - 1] === '') all.pop();
     // A range that starts mid-file starts mid-line: that first piece is not a line.
