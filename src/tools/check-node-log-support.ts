@@ -98,7 +98,8 @@ export function registerCheckNodeLogSupport(server: McpServer, deps: ToolDeps): 
       let configSaysOn: boolean | undefined;
       if (rbacAllowed !== false) {
         try {
-          const cfg = await deps.kube.getKubeletConfigz(node, signal);
+          // Every request that reaches the node's kubelet counts against its per-node limit.
+          const cfg = await deps.scheduler.run(node, signal, (sig) => deps.kube.getKubeletConfigz(node, sig));
           configSaysOn = configVerdict(cfg, info?.kubeletVersion, ev);
         } catch (err) {
           if (signal.aborted) return errorResult(describeKubeFailure(err, `checking ${node}`));
@@ -115,9 +116,14 @@ export function registerCheckNodeLogSupport(server: McpServer, deps: ToolDeps): 
       if (rbacAllowed !== false && verdict !== 'not supported') {
         const path = `/api/v1/nodes/${encodeURIComponent(node)}/proxy/logs/?query=kubelet&tailLines=1`;
         try {
-          const res = await deps.kube.proxyGet(path, { signal, timeoutMs: Math.min(deps.config.requestTimeoutMs, 15_000) });
-          const answer = await classifyLogAnswer(res, { node, isFile: false });
-          res.abort();
+          const answer = await deps.scheduler.run(node, signal, async (sig) => {
+            const res = await deps.kube.proxyGet(path, { signal: sig, timeoutMs: Math.min(deps.config.requestTimeoutMs, 15_000) });
+            try {
+              return await classifyLogAnswer(res, { node, isFile: false });
+            } finally {
+              res.abort();
+            }
+          });
           if (answer.ok) {
             probe = 'on';
             ev.push({ check: 'live probe (query=kubelet&tailLines=1)', result: 'pass', detail: `HTTP ${answer.status} with a journal answer: query mode is on` });
