@@ -3,7 +3,7 @@
  * across a sandbox fleet whose nodes each answer after a fixed latency. Prints wall time next to the ideal
  * ceil(nodes / concurrency) × latency, and the server's peak RSS. No assertions on time.
  *
- *   npx tsx bench/fanout.ts [--nodes 200] [--latency 200,500] [--rps 20,1000] [--concurrency 8]
+ *   npx tsx bench/fanout.ts [--nodes 200] [--latency 200,500] [--rps 40,1000] [--concurrency 8]
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { defaultConfig } from '../src/config.js';
 import { startSandbox, type RequestRecord, type Sandbox } from '../src/sandbox/index.js';
 
 const DIST_ENTRY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/index.js');
@@ -117,7 +118,8 @@ export interface FanoutOptions {
 export async function main(opts: FanoutOptions = {}): Promise<FanoutRun[]> {
   const nodes = opts.nodes ?? 200;
   const latencies = opts.latenciesMs ?? [200, 500];
-  const rpsList = opts.requestsPerSecond ?? [20, 1000];
+  // The server's default (--requests-per-second 40) next to an effectively unlimited rate.
+  const rpsList = opts.requestsPerSecond ?? [defaultConfig().requestsPerSecond, 1000];
   const concurrency = opts.concurrency ?? 8;
   const log = opts.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const runs: FanoutRun[] = [];

@@ -6,12 +6,15 @@
  *
  *   npx tsx bench/load.ts [--calls 500] [--fleet 50] [--latency 100]
  */
+import { defaultConfig } from '../src/config.js';
 import { pathToFileURL } from 'node:url';
 import { startSandbox, fleetNodeName } from '../src/sandbox/index.js';
 import { logInFlight, peakRssMiB, startBenchServer } from './fanout.js';
 
 /** The server's defaults, spelled out so the printout can compare against them. */
-const LIMITS = { maxConcurrency: 8, maxConcurrencyPerNode: 2, requestsPerSecond: 20, maxQueue: 200 };
+// The server's defaults.
+const { maxConcurrency, maxConcurrencyPerNode, requestsPerSecond, maxQueue } = defaultConfig();
+const LIMITS = { maxConcurrency, maxConcurrencyPerNode, requestsPerSecond, maxQueue };
 
 export interface LoadRun {
   scenario: 'one node' | 'fleet';
