@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { planLogRequest } from '../src/query/plan.js';
 import type { LogRequestPlan, NodeLogQueryInput, NodeOs, QueryLimits } from '../src/query/types.js';
+import { TEST_LIMITS } from './support/query-limits.js';
 
-const limits: QueryLimits = {
-  defaultTailLines: 2000,
-  defaultWindowMs: 3600_000,
-  maxTailLines: 20000,
-  maxWindowMs: 7 * 86400_000,
-  fileTailBytes: 256 * 1024,
-  maxFileBytes: 32 * 1024 * 1024,
-};
+const limits: QueryLimits = TEST_LIMITS;
 const now = new Date('2026-11-27T12:00:00.750Z');
 
 function plan(input: NodeLogQueryInput, os: NodeOs = 'linux', node = 'worker-1'): LogRequestPlan {

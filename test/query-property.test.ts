@@ -4,15 +4,9 @@ import { checkGoRegexp, goRegexpToJs } from '../src/query/go-regexp.js';
 import { planLogRequest } from '../src/query/plan.js';
 import { validateNodeLogQuery } from '../src/query/validate.js';
 import type { NodeLogQueryInput, NodeOs, QueryLimits } from '../src/query/types.js';
+import { TEST_LIMITS } from './support/query-limits.js';
 
-const limits: QueryLimits = {
-  defaultTailLines: 2000,
-  defaultWindowMs: 3600_000,
-  maxTailLines: 20000,
-  maxWindowMs: 7 * 86400_000,
-  fileTailBytes: 256 * 1024,
-  maxFileBytes: 32 * 1024 * 1024,
-};
+const limits: QueryLimits = TEST_LIMITS;
 
 // Strings biased toward the characters that matter here.
 const pathy = fc.stringMatching(/^[a-z./\\%2eEfF5cC:\u0000\n \uff0e-]{0,24}$/);

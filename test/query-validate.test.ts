@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { validateNodeLogQuery } from '../src/query/validate.js';
 import type { NodeLogQueryInput, NodeOs, QueryLimits, ValidationIssue } from '../src/query/types.js';
+import { TEST_LIMITS } from './support/query-limits.js';
 
-const limits: QueryLimits = {
-  defaultTailLines: 2000,
-  defaultWindowMs: 3600_000,
-  maxTailLines: 20000,
-  maxWindowMs: 7 * 86400_000,
-  fileTailBytes: 256 * 1024,
-  maxFileBytes: 32 * 1024 * 1024,
-};
+const limits: QueryLimits = TEST_LIMITS;
 const v = (input: Partial<NodeLogQueryInput> & Record<string, unknown>, os: NodeOs = 'linux'): ValidationIssue[] =>
   validateNodeLogQuery(input as NodeLogQueryInput, { os, limits });
 
@@ -131,7 +125,6 @@ describe('file path traversal in every spelling', () => {
 });
 
 describe('names and patterns that are unsafe locally', () => {
-  const limits = { defaultTailLines: 2000, defaultWindowMs: 3_600_000, maxTailLines: 20000, maxWindowMs: 7 * 86_400_000, fileTailBytes: 262144, maxFileBytes: 16 << 20 };
   it('refuses dot-only and ".." service names, which the kubelet would join to /var/log', () => {
     for (const q of ['.', '..', '...', 'a..b', '..kubelet']) {
       const issues = validateNodeLogQuery({ query: q }, { os: 'linux', limits });

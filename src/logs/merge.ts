@@ -5,27 +5,17 @@
 import { TemplateMiner } from './drain.js';
 import { DRAIN_DEPTH, DRAIN_SIM, type LogDigest, type TemplateSummary } from './pipeline.js';
 import { rankTemplates } from './rank.js';
-import { emptySeverityCounts, SEVERITY_RANK, SEVERITIES, type Severity } from './severity.js';
+import { emptySeverityCounts, SEVERITY_RANK, SEVERITIES } from './severity.js';
 import { parseLineTime } from './timestamp.js';
 
-export interface MergedDigest {
+/** The per-node digest's totals, summed; templates, tail and in-band lines carry their nodes. */
+export interface MergedDigest extends Omit<LogDigest, 'templates' | 'tail' | 'inband'> {
   nodes: string[];
   perNode: Record<string, { linesScanned: number; byteCapHit: boolean }>;
   templates: (TemplateSummary & { nodes: string[] })[];
   /** The most recent lines across nodes, oldest first. */
   tail: { node: string; line: string }[];
   inband: { node: string; kind: string; line: string }[];
-  bytesRead: number;
-  linesScanned: number;
-  linesFilteredOut: number;
-  linesTruncated: number;
-  /** True when any node hit its byte cap. */
-  byteCapHit: boolean;
-  redactions: Record<string, number>;
-  severityCounts: Record<Severity, number>;
-  templatesEvicted: number;
-  firstTime?: string;
-  lastTime?: string;
 }
 
 /** Cap on merged templates, like the per-node LRU cap. */
