@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkGoRegexp, goRegexpToJs, localPatternProblem } from '../src/query/go-regexp.js';
+import { checkGoRegexp, compileLocalPattern, goRegexpToJs, localPatternProblem } from '../src/query/go-regexp.js';
 
 // Expected texts are Go's: syntax.Error.Error() = "error parsing regexp: " + code + ": `" + expr + "`"
 // (golang/go src/regexp/syntax/parse.go; cases from parse_test.go invalidRegexps plus Perl-only syntax Go lacks).
@@ -159,9 +159,19 @@ describe('goRegexpToJs: same matches as Go on sample lines', () => {
     }
   });
 
-  it('names the patterns that cannot run locally (they need the u flag)', () => {
+  it('compiles local patterns for the linear-time engine, case-folded', () => {
+    const re = compileLocalPattern('error|fail');
+    expect(re.flags).toContain('l');
+    expect(re.test('ERROR here')).toBe(true);
+    expect(compileLocalPattern('(a+)+$').test('a'.repeat(5000) + '!')).toBe(false);
+  });
+
+  it('names the patterns that cannot run locally', () => {
     expect(localPatternProblem('\\pL+')).toMatch(/Unicode property/);
     expect(localPatternProblem('error|fail')).toBeUndefined();
+    // Shapes the backtracking fallback does not catch: refused rather than run.
+    for (const p of ['(a+)+b{0,20}$', '(a*)*c{17}', '(?:a+){2,30}$']) expect(localPatternProblem(p), p).toMatch(/linear time/);
+    expect(localPatternProblem('^I\\d{4} ')).toBeUndefined();
   });
 
   it('throws the Go error for patterns Go rejects', () => {

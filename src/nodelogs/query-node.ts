@@ -196,7 +196,7 @@ async function queryJournal(
         elapsedMs,
         failure: {
           kind: 'options-with-file-logger',
-          message: `On ${node}, ${names.join(', ')} is not a journald unit, so its file must be filtered by this server, but the pattern ${unsafe}. Use ASCII classes, or leave the pattern out.`,
+          message: `On ${node}, ${names.join(', ')} is not a journald unit, so its file must be filtered by this server, and this pattern cannot be run here: ${unsafe}. Simplify the pattern or leave it out.`,
         },
       });
     const found = await fileLoggerFallback(deps, node, plan, names, signal, keepTail);

@@ -1,3 +1,5 @@
+import '../v8-flags.js';
+
 /**
  * Go `regexp/syntax` (Perl flags) for user patterns.
  *
@@ -850,15 +852,31 @@ export function goRegexpToJs(pattern: string, opts: { smartCase: boolean }): Reg
 }
 
 /**
- * Why a pattern cannot be run locally without risking a stall, if it cannot: Unicode property classes and
- * characters outside the BMP need the 'u' flag, which V8's linear-time fallback does not support.
+ * The pattern as a RegExp for matching lines in this process, compiled for V8's linear-time engine (flag
+ * `l`): a user pattern can never stall the event loop, whatever its shape. Throws LocalPatternError for
+ * patterns that engine cannot run (counted repetitions above about 16, Unicode classes).
  */
+export function compileLocalPattern(pattern: string): RegExp {
+  const js = goRegexpToJs(pattern, { smartCase: true });
+  try {
+    return new RegExp(js.source, `${js.flags}l`);
+  } catch {
+    throw new LocalPatternError(
+      js.unicode
+        ? 'it needs Unicode property classes (\\p{…}) or characters outside the Basic Multilingual Plane, which local matching cannot run in linear time'
+        : 'it cannot be run in linear time here (counted repetitions such as {17} or {0,20} are limited to about 16; write them out or use + / *)',
+    );
+  }
+}
+
+export class LocalPatternError extends Error {}
+
+/** Why a pattern cannot be matched locally (file queries), if it cannot; undefined when it can. */
 export function localPatternProblem(pattern: string): string | undefined {
   try {
-    return goRegexpToJs(pattern, { smartCase: true }).unicode
-      ? 'it needs Unicode property classes (\\p{…}) or characters outside the Basic Multilingual Plane, which local matching does not support safely'
-      : undefined;
-  } catch {
-    return undefined; // invalid patterns are reported by checkGoRegexp
+    compileLocalPattern(pattern);
+    return undefined;
+  } catch (err) {
+    return err instanceof LocalPatternError ? err.message : undefined; // invalid patterns are reported by checkGoRegexp
   }
 }

@@ -2,7 +2,7 @@
  * Line filter for file queries, where the kubelet accepts no options and this
  * server applies pattern and time bounds itself.
  */
-import { goRegexpToJs } from './go-regexp.js';
+import { compileLocalPattern } from './go-regexp.js';
 import type { LocalFilterSpec } from './types.js';
 
 /**
@@ -16,7 +16,7 @@ export function makeLocalLineFilter(
   spec: LocalFilterSpec,
   timeOf: (line: string) => number | undefined,
 ): (line: string) => boolean {
-  const re = spec.pattern !== undefined && spec.pattern !== '' ? goRegexpToJs(spec.pattern, { smartCase: true }) : undefined;
+  const re = spec.pattern !== undefined && spec.pattern !== '' ? compileLocalPattern(spec.pattern) : undefined;
   const since = spec.sinceMs;
   const until = spec.untilMs;
   const timed = since !== undefined || until !== undefined;

@@ -177,7 +177,7 @@ export function analyzeNodeLogQuery(input: NodeLogQueryInput, ctx: Ctx): { issue
       const re = checkGoRegexp(pattern);
       const localProblem = re.ok && (fileValues.length > 0 && services.length === 0) ? localPatternProblem(pattern) : undefined;
       if (localProblem) {
-        issues.push({ field: 'pattern', message: `pattern ${quote(pattern)} cannot be applied to a file by this server: ${localProblem}.`, fix: 'Use ASCII classes (e.g. [a-zA-Z] instead of \\pL), or query a service, whose pattern runs on the node.' });
+        issues.push({ field: 'pattern', message: `pattern ${quote(pattern)} cannot be applied to a file by this server: ${localProblem}.`, fix: 'Simplify it (ASCII classes instead of \\pL, + or * instead of large {n,m} counts), or query a service, whose pattern runs on the node.' });
       }
       if (!re.ok) {
         issues.push({
