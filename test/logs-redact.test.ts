@@ -92,6 +92,21 @@ describe('redaction, one case per class', () => {
     }
   });
 
+  it('redacts key material named by "key" forms and base64 PEM (kubeconfig and Secret dumps)', () => {
+    const cases: [string, string][] = [
+      [`${H}client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFcEFJQkFBS0NBUUVB`, 'LS0tLS1CRUdJTi'],
+      [`${H}{"key":"c2VjcmV0c2VjcmV0c2VjcmV0"}`, 'c2VjcmV0c2VjcmV0c2VjcmV0'],
+      [`${H}rotating encryption_key=9f8e7d6c5b4a39281716`, '9f8e7d6c5b4a39281716'],
+      [`${H}tls.key: MIIEvQIBADANBgkqhkiG9w0BAQEFAASC`, 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC'],
+    ];
+    for (const [line, secret] of cases) {
+      const { out } = redact(line);
+      expect(out, line).not.toContain(secret);
+      expect(out).toContain('[REDACTED:');
+    }
+    for (const line of [`${H}"Unable to find key" key="default/nginx"`, `${H}monkey business as usual`]) expect(redact(line).out).toBe(line);
+  });
+
   it('counts every hit by kind across lines', () => {
     const r = createRedactor();
     r.redactLine(`${H}a token=${JWT}`);

@@ -15,7 +15,7 @@ export interface Redactor {
 // Spelled-out case variants instead of the /i flag: irregexp scans a case-sensitive alternation with
 // literal first characters about twice as fast, and all-lowercase "asia"/"akia" words no longer match.
 const PREFILTER =
-  /[pP](?:ass|ASS|wd|WD|rivate|RIVATE)|[sS](?:ecret|ECRET)|[tT](?:oken|OKEN)|[aA](?:pi.?[kK]ey|PI.?KEY|ccess.?[kK]ey|CCESS.?KEY|uth|UTH)|[cC](?:redential|REDENTIAL|reds|REDS|ookie|OOKIE)|[bB](?:earer|EARER|asic|ASIC)|eyJ|A[KBS]IA|ACCA/;
+  /[pP](?:ass|ASS|wd|WD|rivate|RIVATE)|[sS](?:ecret|ECRET)|[tT](?:oken|OKEN)|[aA](?:pi.?[kK]ey|PI.?KEY|ccess.?[kK]ey|CCESS.?KEY|uth|UTH)|[cC](?:redential|REDENTIAL|reds|REDS|ookie|OOKIE)|[bB](?:earer|EARER|asic|ASIC)|[kK](?:ey|EY)[-_]?(?:[dD]ata|DATA)|[-_.](?:[kK]ey|KEY)["'\s:=]|"key"|eyJ|A[KBS]IA|ACCA|LS0tLS1CRUdJTi/;
 
 const BOOTSTRAP = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g;
 
@@ -68,7 +68,9 @@ const CURL_USER = /(\s(?:-u|--user)(?:\s+|=))(["']?)([^\s:"']+):([^\s"']+)\2/g;
 const DOCKER_AUTH = /("(?:auth|identitytoken|registrytoken)"\s*:\s*")([^"]+)(")/gi;
 // key=value, key: value, "key": "value", --flag=value where the key names a secret.
 const KEY_VALUE =
-  /((?:^|[\s{,;(&?"'-])["']?[\w.-]*?(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|creds|client[_-]?secret|session[_-]?key|cookie)[\w.-]*["']?)(\s*[:=]\s*|\s+)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&}\]"']+)/gi;
+  /((?:^|[\s{,;(&?"'-])["']?[\w.-]{0,40}?(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|creds|client[_-]?secret|session[_-]?key|cookie|[_.-]key(?:[_-]?data)?|key[_-]data|(?<=["'\s])key(?=["']?\s*[:=]))[\w.-]{0,40}["']?)(\s*[:=]\s*|\s+)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&}\]"']+)/gi;
+// Base64 of "-----BEGIN" (kubeconfig client-key-data, certificate-authority-data, Secrets dumped as YAML).
+const PEM_BASE64 = /LS0tLS1CRUdJTi[A-Za-z0-9+/=]*/g;
 
 // Values that are obviously not secrets (placeholders, flags, references to Kubernetes objects).
 const NOT_SECRET = /^(?:<nil>|nil|null|none|true|false|\*+|x+|redacted|\[redacted.*|<redacted>|""|''|-|\d{1,3})$/i;
@@ -152,6 +154,7 @@ export function createRedactor(): Redactor {
     s = s.replace(DOCKER_AUTH, (whole, pre: string, value: string, post: string) =>
       value.startsWith('[REDACTED') ? whole : `${pre}${hit('docker-auth')}${post}`,
     );
+    if (s.includes('LS0tLS1CRUdJTi')) s = s.replace(PEM_BASE64, () => hit('private-key'));
     s = s.replace(KEY_VALUE, keyValue);
     return s;
   };
