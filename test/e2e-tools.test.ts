@@ -279,6 +279,13 @@ describe('query_node_logs: files under /var/log', () => {
     expect((res.structuredContent as { linesScanned: number }).linesScanned).toBeGreaterThan(0);
   });
 
+  it('says a directory is not a log file', async () => {
+    const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: '/pods', tailLines: 5 });
+    expect(res.isError).toBe(true);
+    expect(res.text).toMatch(/\/pods is a directory/);
+    expect(res.text).not.toMatch(/proxy|<a href/);
+  });
+
   it('says when a file does not exist', async () => {
     const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: '/no-such.log' });
     expect(res.isError).toBe(true);

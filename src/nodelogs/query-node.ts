@@ -85,7 +85,7 @@ export async function queryNode(deps: NodeQueryDeps, node: string, plan: LogRequ
   let result: NodeQueryOutcome;
   try {
     result = await deps.scheduler.run(node, opts.signal, async (signal) =>
-      plan.kind === 'file' ? queryFile(deps, node, plan, signal, opts.keepTail, outcome) : queryJournal(deps, node, plan, signal, opts.keepTail, started, outcome, opts.os === 'windows'),
+      plan.kind === 'file' ? queryFile(deps, node, plan, signal, opts.keepTail, outcome) : queryJournal(deps, node, plan, signal, opts.keepTail, Date.now(), outcome, opts.os === 'windows'),
     );
   } catch (err) {
     result = outcome({ failure: deadlineFailure(err, opts.signal, deps.config, Date.now() - started) ?? failureFromError(err, deps.config) });
@@ -108,6 +108,7 @@ async function queryJournal(
   plan: Extract<LogRequestPlan, { kind: 'journal' }>,
   signal: AbortSignal,
   keepTail: number,
+  /** When the request was sent (after any queueing): the kubelet's deadline counts from here. */
   started: number,
   outcome: (o: Partial<NodeQueryOutcome>) => NodeQueryOutcome,
   windows = false,
@@ -130,7 +131,7 @@ async function queryJournal(
   const elapsedMs = Date.now() - started;
   putTailInTimeOrder(digest, keepTail);
   const notices: string[] = [];
-  if (eff.sinceTime !== undefined && eff.tailLines !== undefined && digest.linesScanned >= eff.tailLines && eff.tailLines > 0)
+  if (!windows && eff.sinceTime !== undefined && eff.tailLines !== undefined && digest.linesScanned >= eff.tailLines && eff.tailLines > 0)
     notices.push(
       `The window held at least tailLines=${eff.tailLines} entries, so ${node} returned only ${eff.tailLines}: the last ones on systemd 254 and later, but the FIRST ones after sinceTime on older systemd (a journalctl quirk). Narrow the window or drop tailLines to see the rest.`,
     );
@@ -351,7 +352,6 @@ async function fileLoggerFallback(
         sinceMs: spec.sinceMs,
         timeoutMs: deps.config.requestTimeoutMs,
         signal,
-        notRegularFileOk: true,
       });
       if (!tail.ok || tail.result === undefined) continue; // missing, or a directory: the kubelet skips those too
       const digest = digestLines(tail.result.lines, { keepTail });

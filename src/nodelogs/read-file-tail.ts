@@ -18,8 +18,6 @@ export interface FileTailRequest {
   sinceMs?: number;
   timeoutMs: number;
   signal: AbortSignal;
-  /** Heuristic probing: a directory or redirect answer means "not this file" rather than a failure. */
-  notRegularFileOk?: boolean;
 }
 
 export interface FileTailResult {
@@ -57,7 +55,8 @@ export async function readFileTail(
   for (;;) {
     requests++;
     const res = await kube.proxyGet(req.path, { range: `bytes=-${want}`, signal: req.signal, timeoutMs: req.timeoutMs });
-    if (req.notRegularFileOk && (res.status === 301 || /text\/html/i.test(String(res.headers['content-type'] ?? '')))) {
+    // A directory: the kubelet's file server redirects to "dir/" or lists it as HTML. Not a log file.
+    if (res.status === 301 || /text\/html/i.test(String(res.headers['content-type'] ?? ''))) {
       res.abort();
       return { ok: true, result: undefined };
     }

@@ -135,6 +135,8 @@ export function planLogRequest(
   if (query.pattern !== undefined) {
     if (ctx.os === 'windows') {
       notices.push('On Windows nodes the pattern is matched case-insensitively against the event message (PowerShell -Match).');
+      if (tailLines !== undefined)
+        notices.push(`On Windows nodes tailLines takes the newest ${tailLines} events before the pattern is applied (Get-WinEvent -MaxEvents), so fewer may match; raise tailLines or use sinceTime to look further back.`);
     } else if (isSmartCaseInsensitive(query.pattern)) {
       notices.push('The pattern has no uppercase letters, so journalctl matches it case-insensitively; add an uppercase letter to make it case-sensitive.');
     }

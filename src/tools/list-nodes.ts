@@ -42,7 +42,7 @@ export function registerListNodes(server: McpServer, deps: ToolDeps): void {
       title: 'List cluster nodes',
       description:
         'List the nodes of the Kubernetes cluster with what matters for reading their logs: name, Ready status, roles, OS (linux/windows), kubelet version, and whether node log query can be expected there ("no" for kubelets older than v1.27; "unknown" until check_node_log_support or a query has tried it; "yes" once seen working). ' +
-        'Use it first to find node names for query_node_logs, or to pick nodes by label. Sorted by name; capped (default 500), with the number of nodes left out. Read-only.',
+        'Use it first to find node names for query_node_logs, or to pick nodes by label. Sorted by name; capped (at most 500 rows, fewer when the answer would exceed the output budget), with the number of nodes left out: narrow with labelSelector. Read-only.',
       inputSchema: listNodesInput,
       outputSchema: listNodesOutput,
       annotations: { title: 'List cluster nodes', ...READ_ONLY },
@@ -85,9 +85,25 @@ export function registerListNodes(server: McpServer, deps: ToolDeps): void {
           logQueryWhy: seen && r.logQuery !== 'no' ? seen.why : r.logQueryWhy,
         };
       });
-      const leftOut = Math.max(0, total - nodes.length);
-      const structured = { nodes, shown: nodes.length, total, leftOut, ...(args.labelSelector ? { labelSelector: args.labelSelector } : {}) };
-      return { content: [{ type: 'text', text: renderNodeTable(nodes, total, leftOut, args.labelSelector) }], structuredContent: structured };
+      // The answer must fit a model's context like any other: fewer rows when the table or its JSON would not.
+      const build = (rows: typeof nodes) => {
+        const leftOut = Math.max(0, total - rows.length);
+        const structured = { nodes: rows, shown: rows.length, total, leftOut, ...(args.labelSelector ? { labelSelector: args.labelSelector } : {}) };
+        return { structured, text: renderNodeTable(rows, total, leftOut, args.labelSelector) };
+      };
+      const fits = (b: ReturnType<typeof build>) => b.text.length <= deps.config.defaultOutputChars && JSON.stringify(b.structured).length <= deps.config.maxOutputChars;
+      let answer = build(nodes);
+      if (!fits(answer)) {
+        let lo = 1;
+        let hi = nodes.length - 1;
+        while (lo < hi) {
+          const mid = Math.ceil((lo + hi) / 2);
+          if (fits(build(nodes.slice(0, mid)))) lo = mid;
+          else hi = mid - 1;
+        }
+        answer = build(nodes.slice(0, lo));
+      }
+      return { content: [{ type: 'text', text: answer.text }], structuredContent: answer.structured };
     }),
   );
 }
@@ -99,7 +115,7 @@ function renderNodeTable(nodes: z.infer<typeof nodeRow>[], total: number, leftOu
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const lines = [
-    `${total} node${total === 1 ? '' : 's'}${selector ? ` matching ${JSON.stringify(selector)}` : ''}; showing ${nodes.length}${leftOut ? `, ${leftOut} left out (raise limit or narrow labelSelector)` : ''}.`,
+    `${total} node${total === 1 ? '' : 's'}${selector ? ` matching ${JSON.stringify(selector)}` : ''}; showing ${nodes.length}${leftOut ? `, ${leftOut} left out (narrow with labelSelector, or raise limit)` : ''}.`,
     fmt(header),
     ...body.map(fmt),
   ];

@@ -218,7 +218,9 @@ async function runQuery(deps: ToolDeps, args: QueryArgs, signal: AbortSignal, ex
   const digest: LogDigest | ReturnType<typeof mergeDigests> =
     all.length === 1 ? succeeded[0]!.digest! : mergeDigests(succeeded.map((o) => ({ node: o.node, digest: o.digest! })));
   const fanOut = all.length > 1;
-  const notices = [...firstPlan.notices, ...all.flatMap((o) => o.notices)];
+  // Each node's own plan speaks for it (a Windows node's notices differ from a Linux node's).
+  const planNotices = [...new Set([...plans.values()].flatMap((p) => p.notices))];
+  const notices = [...planNotices, ...all.flatMap((o) => o.notices)];
   const facts = buildFacts({ targets, all, effective, plan: firstPlan, notices, leftOutNodes, leftOutAtLeast, selector: args.labelSelector });
   const rendered = renderLogAnswer({ facts, digest, format, budgetChars: budget });
   deps.metrics?.linesReturned.inc(rendered.linesShown);
