@@ -104,7 +104,10 @@ describe('hostile lines', () => {
   it('structured content carries no control, bidi or zero-width characters either', async () => {
     const res = await mcp.call('query_node_logs', { node: 'evil', query: 'node-agent', tailLines: 100 });
     expect(JSON.stringify(res.structuredContent)).not.toMatch(/\\u001b|\\u202e/i);
-    for (const t of (res.structuredContent as { topTemplates: { template: string }[] }).topTemplates) expect(t.template).not.toMatch(INVISIBLE);
+    expect(JSON.stringify(res.structuredContent)).not.toMatch(INVISIBLE);
+    // No log-derived text at all outside the untrusted block: templates are ranked and counted there, not quoted.
+    for (const t of (res.structuredContent as { topTemplates: Record<string, unknown>[] }).topTemplates) expect(Object.keys(t).sort()).toEqual(expect.arrayContaining(['count', 'rank', 'severity']));
+    expect(JSON.stringify(res.structuredContent)).not.toMatch(/IGNORE|untrusted-node-log/i);
   });
 
   it('a line disguised as a kubelet in-band message does not smuggle a tag or server voice into the notices', async () => {
