@@ -197,6 +197,10 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     throw new ConfigError(`--output-chars (${out.config.defaultOutputChars}) is larger than --max-output-chars (${out.config.maxOutputChars}); raise the maximum or lower the default.`);
   if (out.config.defaultTailLines > out.config.maxTailLines)
     throw new ConfigError(`--default-tail-lines (${out.config.defaultTailLines}) is larger than --max-tail-lines (${out.config.maxTailLines}).`);
+  if (out.config.maxFileBytes > out.config.maxBytesPerNode && !explicit('maxFileBytes')) out.config.maxFileBytes = out.config.maxBytesPerNode;
+  if (out.config.fileTailBytes > out.config.maxFileBytes && !explicit('fileTailBytes')) out.config.fileTailBytes = out.config.maxFileBytes;
+  if (out.config.maxFileBytes > out.config.maxBytesPerNode)
+    throw new ConfigError(`--max-file-bytes (${formatBytes(out.config.maxFileBytes)}) is larger than --max-bytes-per-node (${formatBytes(out.config.maxBytesPerNode)}); a file read counts against the node's byte cap.`);
   if (out.config.fileTailBytes > out.config.maxFileBytes)
     throw new ConfigError(`--file-tail-bytes is larger than --max-file-bytes.`);
   return out;

@@ -19,6 +19,12 @@ describe('configuration', () => {
     expect(parseArgs([], { KUBECONFIG: '/a:/b' }).config.kubeconfig).toBe('/a:/b');
   });
 
+  it('keeps file reads within the per-node byte cap', () => {
+    expect(parseArgs(['--max-bytes-per-node', '2MiB'], {}).config).toMatchObject({ maxBytesPerNode: 2 << 20, maxFileBytes: 2 << 20, fileTailBytes: 256 << 10 });
+    expect(parseArgs(['--max-bytes-per-node', '128KiB'], {}).config).toMatchObject({ maxFileBytes: 128 << 10, fileTailBytes: 128 << 10 });
+    expect(() => parseArgs(['--max-bytes-per-node', '2MiB', '--max-file-bytes', '4MiB'], {})).toThrow(/--max-file-bytes \(4MiB\) is larger than --max-bytes-per-node \(2MiB\)/);
+  });
+
   it('treats an MCPB placeholder as unset', () => {
     const { config } = parseArgs(['--context', '${user_config.context}'], { KUBECONFIG: '${user_config.kubeconfig}' });
     expect(config.kubeconfig).toBeUndefined();

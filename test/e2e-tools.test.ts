@@ -416,6 +416,15 @@ describe('query_node_logs: byte cap', () => {
       expect(req!.aborted).toBe(true);
       // The sandbox would have sent 64 MiB; the client went away after about 2 MiB (plus what was in flight).
       expect(req!.bytes).toBeLessThan(16 * 1024 * 1024);
+
+      // A file tail that never finds its lines grows its Range only up to the same per-node cap.
+      sandbox.requestLog.clear();
+      const file = await capped.call('query_node_logs', { node: NODE_NAMES.controlPlane, query: '/kube-apiserver.log', pattern: 'no such text anywhere', tailLines: 10 });
+      expect(file.isError, file.text).toBeFalsy();
+      await sandbox.requestLog.waitIdle(5000);
+      const sent = logRequests().reduce((n, r) => n + r.bytes, 0);
+      expect(sent).toBeLessThanOrEqual(2 * 1024 * 1024);
+      expect(logRequests().length).toBeGreaterThan(1);
     } finally {
       await capped.close();
     }

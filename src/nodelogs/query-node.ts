@@ -243,6 +243,7 @@ async function queryFile(
     sinceMs: spec.sinceMs,
     timeoutMs: config.requestTimeoutMs,
     signal,
+    budget: { remaining: config.maxBytesPerNode },
   });
   if (!tail.ok) return outcome({ failure: { kind: tail.failure.kind, message: tail.failure.message } });
   const r = tail.result;
@@ -339,6 +340,8 @@ async function fileLoggerFallback(
   const parts: { service: string; file: string; digest: LogDigest }[] = [];
   const notices: string[] = [];
   let byteCapHit = false;
+  // One node, one byte budget, however many candidate files and growth steps it takes.
+  const budget = { remaining: deps.config.maxBytesPerNode };
   for (const service of services) {
     for (const file of fileLoggerCandidates(service)) {
       const tail = await readFileTail(deps.kube, {
@@ -352,6 +355,7 @@ async function fileLoggerFallback(
         sinceMs: spec.sinceMs,
         timeoutMs: deps.config.requestTimeoutMs,
         signal,
+        budget,
       });
       if (!tail.ok || tail.result === undefined) continue; // missing, or a directory: the kubelet skips those too
       const digest = digestLines(tail.result.lines, { keepTail });

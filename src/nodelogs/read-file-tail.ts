@@ -18,6 +18,8 @@ export interface FileTailRequest {
   sinceMs?: number;
   timeoutMs: number;
   signal: AbortSignal;
+  /** Bytes this node may still send in this call (--max-bytes-per-node), shared by every read of the call. */
+  budget?: { remaining: number };
 }
 
 export interface FileTailResult {
@@ -53,6 +55,10 @@ export async function readFileTail(
   let want = req.initialBytes;
   let requests = 0;
   for (;;) {
+    const cap = Math.min(req.maxBytes, req.budget ? req.budget.remaining : Number.POSITIVE_INFINITY);
+    if (cap <= 0)
+      return { ok: true, result: { lines: [], linesScanned: 0, linesFilteredOut: 0, bytesRead: 0, reachedStart: false, byteCapHit: true, rangeHonoured: true, requests } };
+    want = Math.min(want, cap);
     requests++;
     const res = await kube.proxyGet(req.path, { range: `bytes=-${want}`, signal: req.signal, timeoutMs: req.timeoutMs });
     // A directory: the kubelet's file server redirects to "dir/" or lists it as HTML. Not a log file.
@@ -65,13 +71,14 @@ export async function readFileTail(
     const range = answer.status === 206 ? parseContentRange(answer.contentRange) : undefined;
     let read: { buffer: Buffer; truncated: boolean };
     try {
-      read = await readBounded(answer.body, req.maxBytes, res.abort);
+      read = await readBounded(answer.body, cap, res.abort);
     } catch (err) {
       if (req.signal.aborted) throw new KubeError('aborted', 'The request was cancelled by the caller.');
       throw res.describeError ? res.describeError(err) : err;
     }
     const size = read.buffer.length;
     const cut = read.truncated;
+    if (req.budget) req.budget.remaining -= size;
     const start = range?.start ?? 0;
     const fileSize = range?.size ?? (answer.status === 200 && !cut ? size : undefined);
     const text = read.buffer.toString('utf8');
@@ -89,7 +96,7 @@ export async function readFileTail(
     const enough = kept.lines.length >= req.lines;
     const firstTime = req.sinceMs !== undefined && req.timeOf ? firstTimeOf(all, req.timeOf) : undefined;
     const pastWindowStart = req.sinceMs !== undefined && firstTime !== undefined && firstTime < req.sinceMs;
-    if (reachedStart || enough || pastWindowStart || want >= req.maxBytes) {
+    if (reachedStart || enough || pastWindowStart || want >= cap) {
       return {
         ok: true,
         result: {
@@ -97,13 +104,13 @@ export async function readFileTail(
           bytesRead: size,
           fileSize,
           reachedStart,
-          byteCapHit: !reachedStart && !enough && !pastWindowStart && want >= req.maxBytes,
+          byteCapHit: !reachedStart && !enough && !pastWindowStart && want >= cap,
           rangeHonoured: answer.status === 206 || reachedStart,
           requests,
         },
       };
     }
-    want = Math.min(want * 4, req.maxBytes);
+    want = want * 4;
   }
 }
 
