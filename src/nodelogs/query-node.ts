@@ -210,8 +210,13 @@ async function queryJournal(
           message: `Unknown service${names.length > 1 ? 's' : ''} on ${node}: ${names.map((n) => JSON.stringify(n)).join(', ')} — not a journald unit there, and none of /var/log/NAME, /var/log/NAME.log, /var/log/NAME/NAME.log exists. Check the unit name (e.g. "kubelet", "containerd") or query a file path.`,
         },
       });
+    const missing = names.filter((n) => !found.parts.some((p) => p.service === n));
     const fileNotices = [
       `On ${node}, ${found.parts.map((p) => `${p.service} is not a journald unit; read its file /var/log${p.file}`).join('; ')} (tailed and filtered by this server, as the kubelet refuses options for file-backed services).`,
+      ...(missing.length
+        ? [`Unknown service${missing.length > 1 ? 's' : ''} on ${node}: ${missing.map((n) => JSON.stringify(n)).join(', ')} — no journald unit and no /var/log file of that name.`]
+        : []),
+      ...(plan.effective.tailLines === undefined ? [`The file${found.parts.length > 1 ? 's were' : ' was'} read for at most the last ${deps.config.defaultTailLines} matching lines (--default-tail-lines).`] : []),
       ...found.notices,
     ];
     const merged = found.parts.length === 1 ? found.parts[0]!.digest : mergeSources(found.parts);

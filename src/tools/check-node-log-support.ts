@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { KubeError } from '../kube/errors.js';
+import { KubeError, excerpt } from '../kube/errors.js';
 import { classifyLogAnswer } from '../kube/kubelet-answer.js';
 import { summarizeNode, versionAtLeast, type NodeSummary } from '../kube/node-info.js';
 import type { KubeletLogConfigz } from '../kube/client.js';
@@ -80,9 +80,9 @@ export function registerCheckNodeLogSupport(server: McpServer, deps: ToolDeps): 
         ev.push({
           check: 'node Ready',
           result: info.ready === 'True' ? 'pass' : 'fail',
-          detail: `Ready=${info.ready}${info.readyReason ? ` (${info.readyReason}${info.readyMessage ? `: ${info.readyMessage}` : ''})` : ''}`,
+          detail: `Ready=${info.ready}${info.readyReason ? ` (${excerpt(info.readyReason, 80)}${info.readyMessage ? `: ${excerpt(info.readyMessage, 200)}` : ''})` : ''}`,
         });
-        ev.push({ check: 'OS', result: info.os === 'unknown' ? 'unknown' : 'info', detail: `${info.os}${info.osImage ? ` (${info.osImage})` : ''}${info.os === 'windows' ? ': services are Windows event-log providers; boot is not supported' : ''}` });
+        ev.push({ check: 'OS', result: info.os === 'unknown' ? 'unknown' : 'info', detail: `${info.os}${info.osImage ? ` (${excerpt(info.osImage, 80)})` : ''}${info.os === 'windows' ? ': services are Windows event-log providers; boot is not supported' : ''}` });
         const v = info.kubeletVersion;
         const at127 = versionAtLeast(v, 1, 27);
         if (at127 === false) {
@@ -159,7 +159,14 @@ export function registerCheckNodeLogSupport(server: McpServer, deps: ToolDeps): 
 /** Reads /configz per the upstream rule: debugging on, handler on, query on, and the gate effective. */
 function configVerdict(cfg: KubeletLogConfigz, version: string | undefined, ev: Evidence[]): boolean {
   const gates = cfg.featureGates ?? {};
-  const gateOn = versionAtLeast(version, 1, 36) === true || gates.NodeLogQuery === true || (gates.NodeLogQuery !== false && (gates.AllAlpha === true || gates.AllBeta === true));
+  // Alpha in v1.27–v1.29, beta (still off by default) from v1.30. A running kubelet with enableSystemLogQuery
+  // has an effective gate: it refuses to start otherwise (validation.go).
+  const beta = versionAtLeast(version, 1, 30) === true;
+  const gateOn =
+    versionAtLeast(version, 1, 36) === true ||
+    gates.NodeLogQuery === true ||
+    cfg.enableSystemLogQuery === true ||
+    (gates.NodeLogQuery !== false && (beta ? gates.AllBeta === true : gates.AllAlpha === true));
   const flag = (name: keyof KubeletLogConfigz, value: unknown, want: boolean) =>
     ev.push({ check: `kubelet config ${name}`, result: value === want ? 'pass' : 'fail', detail: `${String(value ?? 'absent')}${value === want ? '' : ` (needs ${want})`}` });
   flag('enableDebuggingHandlers', cfg.enableDebuggingHandlers, true);
@@ -168,7 +175,15 @@ function configVerdict(cfg: KubeletLogConfigz, version: string | undefined, ev: 
   ev.push({
     check: 'feature gate NodeLogQuery',
     result: gateOn ? 'pass' : 'fail',
-    detail: versionAtLeast(version, 1, 36) ? 'locked on (v1.36+)' : gates.NodeLogQuery !== undefined ? `explicitly ${gates.NodeLogQuery}` : gateOn ? 'on via AllAlpha/AllBeta' : 'not set (off by default before v1.36)',
+    detail: versionAtLeast(version, 1, 36)
+      ? 'locked on (v1.36+)'
+      : gates.NodeLogQuery !== undefined
+        ? `explicitly ${gates.NodeLogQuery}`
+        : cfg.enableSystemLogQuery === true
+          ? 'effective (a kubelet with enableSystemLogQuery does not start without it)'
+          : gateOn
+            ? `on via ${beta ? 'AllBeta' : 'AllAlpha'}`
+            : 'not set (off by default before v1.36)',
   });
   return cfg.enableDebuggingHandlers !== false && cfg.enableSystemLogHandler === true && cfg.enableSystemLogQuery === true && gateOn;
 }
