@@ -123,13 +123,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader.trim().toLowerCase());
     if (!m) return false;
     const name = m[1]!.replace(/^\[|\]$/g, '');
+    // An allowed-hosts entry with its own port ("svc:80", a Service port in front of ours) matches exactly;
+    // every other name must come with our own port (or none).
+    if (m[2] !== undefined && (opts.allowedHosts ?? []).some((h) => h.trim().toLowerCase() === `${name}:${m[2]}`)) return true;
     if (m[2] !== undefined && Number(m[2]) !== port) return false;
     if (isLoopbackHost(name)) return true;
     if (name === opts.host.toLowerCase()) return true;
-    return (opts.allowedHosts ?? []).some((h) => {
-      const a = h.trim().toLowerCase();
-      return a === name || a === `${name}:${m[2] ?? ''}`;
-    });
+    return (opts.allowedHosts ?? []).some((h) => h.trim().toLowerCase() === name);
   };
   const allowedOrigin = (origin: string | undefined): boolean => {
     if (origin === undefined) return true; // not a browser
