@@ -107,6 +107,18 @@ describe('redaction, one case per class', () => {
     for (const line of [`${H}"Unable to find key" key="default/nginx"`, `${H}monkey business as usual`]) expect(redact(line).out).toBe(line);
   });
 
+  it('finds the key name by looking back from the keyword, on long and hyphenated keys too', () => {
+    const long = `${H}${'-a'.repeat(1000)} token=abc123def456ghi789`;
+    expect(redact(long).out).toBe(`${H}${'-a'.repeat(1000)} token=[REDACTED:key-value]`);
+    const flag = `${H}--a-very-long-flag-name-made-of-many-parts-password=Secr3tValue123`;
+    expect(redact(flag).out).toBe(`${H}--a-very-long-flag-name-made-of-many-parts-password=[REDACTED:key-value]`);
+    // A key name must start at a boundary (space, quote, punctuation of a list or assignment, '-').
+    expect(redact(`${H}a+token=value12345678`).out).toBe(`${H}a+token=value12345678`);
+    expect(redact(`${H}a,token=value12345678`).out).toBe(`${H}a,token=[REDACTED:key-value]`);
+    const url = `${H}${'-a'.repeat(500)} pulling https://bob:hunter2hunter2@registry.example.com/x`;
+    expect(redact(url).out).not.toContain('hunter2');
+  });
+
   it('counts every hit by kind across lines', () => {
     const r = createRedactor();
     r.redactLine(`${H}a token=${JWT}`);

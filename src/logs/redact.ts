@@ -62,13 +62,34 @@ const BASIC = /\b(basic)(\s+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])/gi;
 const JWT = /\bey[A-Za-z0-9_-]{15,}\.ey[A-Za-z0-9_-]{15,}\.[A-Za-z0-9_-]*/g;
 const AWS_KEY_ID = /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b/g;
 // The password may itself contain '@' or ':' (unencoded): greedy up to the last '@' of the authority.
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^/\s:@"']+):([^/\s"'\\]+)@/gi;
+// Scheme names are short: an unbounded [a-z0-9+.-]* restarted at every word of a long hyphenated line is quadratic.
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]{0,30}:\/\/)([^/\s:@"']+):([^/\s"'\\]+)@/gi;
 // curl -u user:password / --user user:password (gitleaks curl-auth-user); the user name stays readable.
 const CURL_USER = /(\s(?:-u|--user)(?:\s+|=))(["']?)([^\s:"']+):([^\s"']+)\2/g;
 const DOCKER_AUTH = /("(?:auth|identitytoken|registrytoken)"\s*:\s*")([^"]+)(")/gi;
 // key=value, key: value, "key": "value", --flag=value where the key names a secret.
+// key=value, key: value, "key": "value", --flag=value where the key names a secret. Matched keyword-first,
+// the rest of the key name is found by looking back in code (keyStart): a leading lazy [\w.-]*? retried after
+// every separator made long hyphenated lines cost quadratic time.
 const KEY_VALUE =
-  /((?:^|[\s{,;(&?"'-])["']?[\w.-]{0,40}?(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|creds|client[_-]?secret|session[_-]?key|cookie|[_.-]key(?:[_-]?data)?|key[_-]data|(?<=["'\s])key(?=["']?\s*[:=]))[\w.-]{0,40}["']?)(\s*[:=]\s*|\s+)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&}\]"']+)/gi;
+  /(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|creds|client[_-]?secret|session[_-]?key|cookie|[_.-]key(?:[_-]?data)?|key[_-]data|(?<=["'\s])key(?=["']?\s*[:=]))([\w.-]{0,40}["']?)(\s*[:=]\s*|\s+)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&}\]"']+)/gi;
+const KEY_BOUNDARY = new Set([...' \t{,;(&?"\'-']);
+const KEY_NAME_CHAR = /[\w.-]/;
+
+/** Where the key name that ends with a keyword at `at` starts, or -1 when it does not start at a boundary. */
+function keyStart(s: string, at: number): number {
+  let i = at;
+  let sawDash = false;
+  while (i > 0 && at - i < 40 && KEY_NAME_CHAR.test(s[i - 1]!)) {
+    i--;
+    if (s[i] === '-') sawDash = true;
+  }
+  if (i > 0 && (s[i - 1] === '"' || s[i - 1] === "'")) i--;
+  if (i === 0 || KEY_BOUNDARY.has(s[i - 1]!)) return i;
+  // Longer than the look-back: a '-' inside it is a boundary, as in "--some-long-flag-password=…".
+  return sawDash ? at - 40 : -1;
+}
+
 // Base64 of "-----BEGIN" (kubeconfig client-key-data, certificate-authority-data, Secrets dumped as YAML).
 const PEM_BASE64 = /LS0tLS1CRUdJTi[A-Za-z0-9+/=]*/g;
 
@@ -103,28 +124,37 @@ export function createRedactor(): Redactor {
     return marker(kind);
   };
 
-  const keyValue = (whole: string, key: string, sep: string, rawValue: string): string => {
+  const keyValueAt = (whole: string, suffix: string, sep: string, rawValue: string, offset: number, str: string): string => {
+    const from = keyStart(str, offset);
+    if (from < 0) return whole;
+    const keyword = whole.slice(0, whole.length - suffix.length - sep.length - rawValue.length);
+    const replaced = keyValue(str.slice(from, offset) + keyword + suffix, sep, rawValue);
+    return replaced === undefined ? whole : keyword + suffix + sep + replaced;
+  };
+
+  /** The value's replacement (quotes kept), or undefined to leave the match as it was. */
+  const keyValue = (key: string, sep: string, rawValue: string): string | undefined => {
     const value = stripQuotes(rawValue);
-    if (value.startsWith('[REDACTED:') || NOT_SECRET.test(value)) return whole;
+    if (value.startsWith('[REDACTED:') || NOT_SECRET.test(value)) return undefined;
     const k = key.toLowerCase();
     // A secret's name ("secret=kube-system/bootstrap-token-abcdef", "tokenFile=/var/…") is diagnostic, not a secret.
-    if (/(?:name|ref|file|path|dir|ttl|count|expir|type|source|mount)["']?$/i.test(k)) return whole;
+    if (/(?:name|ref|file|path|dir|ttl|count|expir|type|source|mount)["']?$/i.test(k)) return undefined;
     const explicitPassword = /pass|pwd/.test(k);
-    if (value === '') return whole;
+    if (value === '') return undefined;
     if (sep.trim() === '') {
       // Prose, not an assignment: sshd's "Failed password for root", "passwd file updated", and
       // Kubernetes' `secret "default-token-x7k2p" not found` (an object name) carry no credential.
-      if (/^[a-z]+$/i.test(value)) return whole;
-      if (/secret|token/.test(k) && rawValue !== value && KUBE_REF.test(value)) return whole;
+      if (/^[a-z]+$/i.test(value)) return undefined;
+      if (/secret|token/.test(k) && rawValue !== value && KUBE_REF.test(value)) return undefined;
     }
     if (!explicitPassword && sep.trim() === '' ) {
       // "token refreshed" style prose: only redact when the next word looks like a credential.
-      if (!/[0-9]/.test(value) || value.length < 12) return whole;
+      if (!/[0-9]/.test(value) || value.length < 12) return undefined;
     }
-    if (!explicitPassword && /^[a-z]+$/.test(value) && value.length < 16) return whole; // "token: expired"
-    if (!explicitPassword && /secret/.test(k) && KUBE_REF.test(value) && value.includes('/')) return whole;
+    if (!explicitPassword && /^[a-z]+$/.test(value) && value.length < 16) return undefined; // "token: expired"
+    if (!explicitPassword && /secret/.test(k) && KUBE_REF.test(value) && value.includes('/')) return undefined;
     const quote = rawValue.startsWith('"') ? '"' : rawValue.startsWith("'") ? "'" : '';
-    return `${key}${sep}${quote}${hit('key-value')}${quote}`;
+    return `${quote}${hit('key-value')}${quote}`;
   };
 
   const rules = (s: string): string => {
@@ -150,12 +180,12 @@ export function createRedactor(): Redactor {
     );
     s = s.replace(JWT, () => hit('jwt'));
     s = s.replace(AWS_KEY_ID, (m) => (m.endsWith('EXAMPLE') ? m : hit('aws-key-id')));
-    s = s.replace(URL_USERINFO, (_w, scheme: string) => `${scheme}${hit('url-credentials')}@`);
+    if (s.includes('://')) s = s.replace(URL_USERINFO, (_w, scheme: string) => `${scheme}${hit('url-credentials')}@`);
     s = s.replace(DOCKER_AUTH, (whole, pre: string, value: string, post: string) =>
       value.startsWith('[REDACTED') ? whole : `${pre}${hit('docker-auth')}${post}`,
     );
     if (s.includes('LS0tLS1CRUdJTi')) s = s.replace(PEM_BASE64, () => hit('private-key'));
-    s = s.replace(KEY_VALUE, keyValue);
+    s = s.replace(KEY_VALUE, keyValueAt);
     return s;
   };
 
