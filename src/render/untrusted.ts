@@ -37,7 +37,26 @@ export function blockPreface(): string {
 }
 
 // Tag look-alikes: the tag name with any case, separators or compatibility forms (fullwidth letters).
-const TAG_LOOKALIKE = /untrusted[\s_\-‐-―]*node[\s_\-‐-―]*log/gi;
+const TAG_LOOKALIKE = /untrusted[\s_\-‐-―−﹣－]*node[\s_\-‐-―−﹣－]*log/gi;
+
+// Letters from other scripts that render like the Latin letters of the tag name (Unicode confusables; NFKC
+// does not fold these). One UTF-16 unit each, so positions in the skeleton are positions in the line.
+const CONFUSABLE: Record<string, string> = {
+  а: 'a', е: 'e', о: 'o', р: 'p', с: 'c', у: 'y', х: 'x', і: 'i', ѕ: 's', ԁ: 'd', ӏ: 'l', һ: 'h', ո: 'n', ս: 'u',
+  ο: 'o', ν: 'v', τ: 't', υ: 'u', ι: 'i', ε: 'e', ρ: 'p', α: 'a', ɑ: 'a', ɡ: 'g', ɩ: 'i', ⅼ: 'l', ⅰ: 'i', ℓ: 'l',
+  Т: 'T', Е: 'E', О: 'O', Р: 'P', С: 'C', Х: 'X', Ν: 'N', Τ: 'T', Ο: 'O', Ε: 'E',
+};
+
+/** Replaces tag look-alikes spelled with confusable letters, found on a skeleton of the line. */
+function defuseConfusables(s: string): string {
+  let skeleton = '';
+  for (const ch of s) skeleton += ch.length === 1 ? (CONFUSABLE[ch] ?? ch) : ch;
+  if (skeleton === s || skeleton.length !== s.length) return s;
+  const ranges: [number, number][] = [];
+  for (const m of skeleton.matchAll(TAG_LOOKALIKE)) ranges.push([m.index!, m.index! + m[0].length]);
+  for (let i = ranges.length - 1; i >= 0; i--) s = s.slice(0, ranges[i]![0]) + '[log-block-tag]' + s.slice(ranges[i]![1]);
+  return s;
+}
 
 /**
  * Makes one line safe to place inside the block: sanitized, the boundary and tag look-alikes defused.
@@ -49,6 +68,7 @@ export function escapeBlockLine(line: string, boundary: string): string {
   if (folded !== s && (TAG_LOOKALIKE.test(folded) || folded.toLowerCase().includes(boundary))) s = folded;
   TAG_LOOKALIKE.lastIndex = 0;
   s = s.replace(TAG_LOOKALIKE, '[log-block-tag]');
+  if (/[^\x00-\x7f]/.test(s)) s = defuseConfusables(s);
   if (boundary && s.toLowerCase().includes(boundary.toLowerCase())) {
     s = s.split(new RegExp(boundary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi')).join('[boundary]');
   }
