@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyKubeletInband } from '../src/logs/inband.js';
+import { classifyInbandLine } from '../src/logs/inband.js';
 import { LineSplitter } from '../src/logs/lines.js';
 import { digestLines, digestLogStream } from '../src/logs/pipeline.js';
 
@@ -131,7 +131,7 @@ describe('digestLogStream', () => {
 describe('digestLines', () => {
   it('collects in-band kubelet/journalctl messages apart from log lines', () => {
     const d = digestLines(['-- No entries --', '', 'log not found for foo', `${H(1)}hello`], {
-      classifyInband: classifyKubeletInband,
+      classifyInband: classifyInbandLine,
     });
     expect(d.inband).toEqual([
       { kind: 'no-entries', line: '-- No entries --' },

@@ -1,33 +1,54 @@
 /**
  * Messages that the kubelet or journalctl write into a 200 body next to the log lines
  * (kubelet-node-log-query.md §3–4). They describe the query, not the node, so they are reported apart.
+ * One classifier for the server's answers and for `summarize` over a local file.
  */
-export function classifyKubeletInband(line: string): string | undefined {
-  const c0 = line.charCodeAt(0);
-  if (c0 === 45 /* - */) {
-    if (line === '-- No entries --') return 'no-entries';
-    if (/^-- Boot [0-9a-f]{32} --$/.test(line) || line === '-- Reboot --') return 'boot-marker';
-    if (line.startsWith('-- Logs begin at ') || line.startsWith('-- Journal begins at ')) return 'journal-range';
-    if (/^-+(?:\s+-+)+\s*$/.test(line)) return 'table-header';
+
+/** Kinds of in-band messages the kubelet and journalctl write into a 200 body among the log lines. */
+export type InbandKind =
+  | 'no-entries'
+  | 'log-not-found'
+  | 'options-with-file-logger'
+  | 'options-with-file-logger-hint'
+  | 'journal-unavailable'
+  | 'file-read-error'
+  | 'journalctl-error'
+  | 'boot-separator'
+  | 'journal-header'
+  | 'table-format';
+
+const INBAND: [RegExp, InbandKind][] = [
+  [/^-- No entries --$/, 'no-entries'],
+  [/^log not found for .+$/, 'log-not-found'],
+  [/^options present and query resolved to log files for \[.*\]$/, 'options-with-file-logger'],
+  [/^try without specifying options$/, 'options-with-file-logger-hint'],
+  [/^error: journal output not available$/, 'journal-unavailable'],
+  [/^error getting log for .+: .+$/, 'file-read-error'],
+  [/^-- Boot [0-9a-f]{32} --$/, 'boot-separator'],
+  [/^-- (Logs begin at|Journal begins at|Reboot) .*$/, 'journal-header'],
+  [
+    /^(Data from the specified boot \(.*\) is not available: .*|No journal boot entry found .*|No journal files were found.*|Failed to parse timestamp.*|Specifying boot ID or boot offset has no effect, no persistent journal was found\.|Failed to (add filter for units|add match|look up boot|seek to|determine boot|parse boot|get boot|iterate through journal|open journal|search journal).*|Invalid boot .*|Could not find boot.*|Failed to compile pattern.*|journalctl: .*)$/,
+    'journalctl-error',
+  ],
+];
+
+/** Classifies one line of a journal answer; undefined for ordinary log lines. Cheap for log lines. */
+export function classifyInbandLine(line: string): InbandKind | undefined {
+  const c = line.charCodeAt(0);
+  // Journal lines start with a month name and files with arbitrary text: only test lines that can match.
+  if (c !== 45 /* - */ && c !== 108 /* l */ && c !== 111 /* o */ && c !== 116 /* t */ && c !== 101 /* e */ && c !== 68 /* D */ && c !== 78 /* N */ && c !== 83 /* S */ && c !== 70 /* F */ && c !== 73 /* I */ && c !== 67 /* C */ && c !== 106 /* j */)
     return undefined;
-  }
-  if (line.startsWith('log not found for ')) return 'log-not-found';
-  if (line === 'error: journal output not available') return 'journal-unavailable';
-  if (line.startsWith('options present and query resolved to log files for ') || line === 'try without specifying options') {
-    return 'options-with-file';
-  }
-  if (/^error getting log for .*: context deadline exceeded$/.test(line)) return 'deadline';
-  if (
-    line.startsWith('Data from the specified boot') ||
-    line.startsWith('Specifying boot ID or boot offset has no effect') ||
-    line.startsWith('No journal files were found') ||
-    line.startsWith('Failed to add filter for units') ||
-    line.startsWith('Failed to parse timestamp')
-  ) {
-    return 'journalctl-error';
-  }
-  // Windows Format-Table framing: group headers and the column header row.
-  if (line.startsWith('   ProviderName: ') || line.startsWith('ProviderName: ')) return 'table-header';
-  if (/^TimeCreated\s+Id\s+LevelDisplayName\s+Message\s*$/.test(line)) return 'table-header';
+  for (const [re, kind] of INBAND) if (re.test(line)) return kind;
   return undefined;
+}
+
+/**
+ * Windows answers are a PowerShell Format-Table: provider headings, column headings and dashes are layout,
+ * not events. Everything else is classified as for Linux.
+ */
+export function classifyWindowsInbandLine(line: string): InbandKind | undefined {
+  const t = line.trim();
+  if (t === '') return 'table-format';
+  if (/^ProviderName: /.test(t) || /^TimeCreated\s+Id\s+LevelDisplayName\s+Message$/.test(t) || /^-{5,}\s+-+\s+-+\s+-+$/.test(t)) return 'table-format';
+  return classifyInbandLine(line);
 }

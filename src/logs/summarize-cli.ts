@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { renderLogAnswer } from '../render/answer.js';
-import { classifyKubeletInband } from './inband.js';
+import { classifyWindowsInbandLine } from './inband.js';
 import { digestLogStream } from './pipeline.js';
 
 export const SUMMARIZE_DEFAULTS = { budgetChars: 20_000, maxBytes: 512 * 1024 * 1024, format: 'summary' as const };
@@ -38,7 +38,7 @@ export async function runSummarize(
     what = 'standard input';
   }
   try {
-    const digest = await digestLogStream(source, { maxBytes, classifyInband: classifyKubeletInband });
+    const digest = await digestLogStream(source, { maxBytes, classifyInband: classifyWindowsInbandLine /* a local file may be either kind of answer */ });
     if (digest.byteCapHit && 'destroy' in source && typeof source.destroy === 'function') source.destroy();
     const result = renderLogAnswer({
       facts: [`Summary of ${what} (format ${format}, budget ${budgetChars} characters, byte cap ${maxBytes}).`],

@@ -1,6 +1,7 @@
 import type { ServerConfig } from '../config.js';
 import type { KubeClient } from '../kube/client.js';
-import { classifyInbandLine, classifyLogAnswer, classifyWindowsInbandLine, type InbandKind, type LogFailure } from '../kube/kubelet-answer.js';
+import { classifyLogAnswer, type LogFailure } from '../kube/kubelet-answer.js';
+import { classifyInbandLine, classifyWindowsInbandLine, type InbandKind } from '../logs/inband.js';
 import { KubeError } from '../kube/errors.js';
 import type { RequestScheduler } from '../limits/scheduler.js';
 import type { Metrics } from '../metrics.js';
