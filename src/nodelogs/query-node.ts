@@ -2,7 +2,7 @@ import type { ServerConfig } from '../config.js';
 import type { KubeClient } from '../kube/client.js';
 import { classifyLogAnswer, type LogFailure } from '../kube/kubelet-answer.js';
 import { classifyInbandLine, classifyWindowsInbandLine, type InbandKind } from '../logs/inband.js';
-import { KubeError } from '../kube/errors.js';
+import { KubeError, excerpt } from '../kube/errors.js';
 import type { RequestScheduler } from '../limits/scheduler.js';
 import type { Metrics } from '../metrics.js';
 import { digestLines, digestLogStream, type LogDigest } from '../logs/pipeline.js';
@@ -283,9 +283,9 @@ export function filePath(node: string, file: string): string {
 }
 
 function sanitizeShort(s: string): string {
-  // Kubelet in-band text lands in notices, outside the untrusted block: no controls, no tag look-alikes.
-  const t = escapeBlockLine(s, '').trim();
-  return t.length > 160 ? `${t.slice(0, 160)}…` : t;
+  // Kubelet in-band text lands in notices, outside the untrusted block: redacted and clipped like every other
+  // excerpt of node text, and no tag look-alikes.
+  return escapeBlockLine(excerpt(s, 160), '');
 }
 
 /**
