@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { listNodesCapped } from '../kube/list-nodes-capped.js';
 import { summarizeNode, type NodeSummary } from '../kube/node-info.js';
 import { READ_ONLY, callSignal, errorResult, instrument, type ToolDeps } from './common.js';
 import { describeKubeFailure } from './describe-failure.js';
@@ -50,24 +51,12 @@ export function registerListNodes(server: McpServer, deps: ToolDeps): void {
     instrument(deps, 'list_nodes', async (args, extra) => {
       const signal = callSignal(extra.signal, deps.config);
       const cap = Math.min(args.limit ?? deps.config.listNodesMax, deps.config.listNodesMax);
-      const rows: NodeSummary[] = [];
-      let total = 0;
-      let continueToken: string | undefined;
+      let rows: NodeSummary[];
+      let total: number;
       try {
-        do {
-          const page = await deps.kube.listNodes({ labelSelector: args.labelSelector, limit: PAGE_SIZE, continueToken }, signal);
-          for (const n of page.items ?? []) {
-            if (rows.length < cap) rows.push(summarizeNode(n));
-            total++;
-          }
-          continueToken = page.metadata?._continue || undefined;
-          const remaining = page.metadata?.remainingItemCount;
-          if (continueToken && rows.length >= cap && typeof remaining === 'number') {
-            // The apiserver told us how many remain: no need to page through them.
-            total += remaining;
-            continueToken = undefined;
-          }
-        } while (continueToken && total < MAX_COUNTED);
+        const found = await listNodesCapped(deps.kube, { labelSelector: args.labelSelector, cap, pageSize: PAGE_SIZE, countUpTo: MAX_COUNTED }, signal);
+        rows = found.nodes.map(summarizeNode);
+        total = found.total;
       } catch (err) {
         return errorResult(describeKubeFailure(err, 'listing nodes'));
       }

@@ -3,6 +3,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { KubeError } from '../kube/errors.js';
+import { listNodesCapped } from '../kube/list-nodes-capped.js';
 import { summarizeNode, type NodeSummary } from '../kube/node-info.js';
 import { mergeDigests } from '../logs/merge.js';
 import type { LogDigest } from '../logs/pipeline.js';
@@ -251,31 +252,10 @@ async function runQuery(deps: ToolDeps, args: QueryArgs, signal: AbortSignal, ex
   return { content: [{ type: 'text', text: rendered.text }], structuredContent: structured };
 }
 
-/**
- * The first `cap` matching nodes, and how many more match. Real apiservers leave remainingItemCount out
- * when a label selector is given, so past the cap the count is a lower bound (paging on just to count
- * would read every node object of a large cluster).
- */
 async function listMatching(deps: ToolDeps, selector: string, cap: number, signal: AbortSignal): Promise<{ nodes: NodeSummary[]; leftOut: number; atLeast: boolean }> {
-  const nodes: NodeSummary[] = [];
-  let leftOut = 0;
-  let atLeast = false;
-  let continueToken: string | undefined;
-  do {
-    const page = await deps.kube.listNodes({ labelSelector: selector, limit: Math.min(500, cap + 1), continueToken }, signal);
-    for (const n of page.items ?? []) {
-      if (nodes.length < cap) nodes.push(summarizeNode(n));
-      else leftOut++;
-    }
-    continueToken = page.metadata?._continue || undefined;
-    if (nodes.length >= cap && continueToken) {
-      const remaining = page.metadata?.remainingItemCount;
-      if (typeof remaining === 'number') leftOut += remaining;
-      else atLeast = true;
-      break;
-    }
-  } while (continueToken);
-  return { nodes, leftOut, atLeast };
+  // Paging on just to count would read every node object of a large cluster: the count may be a lower bound.
+  const found = await listNodesCapped(deps.kube, { labelSelector: selector, cap, pageSize: Math.min(500, cap + 1), countUpTo: 0 }, signal);
+  return { nodes: found.nodes.map(summarizeNode), leftOut: found.total - found.nodes.length, atLeast: found.totalAtLeast };
 }
 
 function recordSupport(deps: ToolDeps, o: NodeQueryOutcome): void {
