@@ -9,8 +9,8 @@ import { digestLines, digestLogStream, type LogDigest } from '../logs/pipeline.j
 import { parseLineTime } from '../logs/timestamp.js';
 import { makeLocalLineFilter } from '../query/local-filter.js';
 import { localPatternProblem } from '../query/go-regexp.js';
-import type { LogRequestPlan } from '../query/types.js';
-import { readFileTail } from './read-file-tail.js';
+import type { LocalFilterSpec, LogRequestPlan } from '../query/types.js';
+import { readFileTail, type FileTailResult } from './read-file-tail.js';
 import { escapeBlockLine } from '../render/untrusted.js';
 import { mergeDigests, type MergedDigest } from '../logs/merge.js';
 
@@ -235,29 +235,12 @@ async function queryFile(
   keepTail: number,
   outcome: (o: Partial<NodeQueryOutcome>) => NodeQueryOutcome,
 ): Promise<NodeQueryOutcome> {
-  const { config, kube } = deps;
   const spec = plan.localFilter;
   const hasFilter = spec.pattern !== undefined || spec.sinceMs !== undefined || spec.untilMs !== undefined;
-  const tail = await readFileTail(kube, {
-    node,
-    path: filePath(node, plan.file),
-    lines: plan.tail.lines,
-    initialBytes: plan.tail.initialBytes,
-    maxBytes: plan.tail.maxBytes,
-    makeFilter: hasFilter ? () => makeLocalLineFilter(spec, (l) => parseLineTime(l)) : undefined,
-    timeOf: (l) => parseLineTime(l),
-    sinceMs: spec.sinceMs,
-    timeoutMs: config.requestTimeoutMs,
-    signal,
-    budget: { remaining: config.maxBytesPerNode },
-  });
+  const tail = await readFileDigest(deps, node, plan.file, { ...plan.tail, spec, keepTail }, signal, { remaining: deps.config.maxBytesPerNode });
   if (!tail.ok) return outcome({ failure: { kind: tail.failure.kind, message: tail.failure.message } });
-  const r = tail.result;
-  if (!r) return outcome({ failure: { kind: 'file-not-found', message: `${plan.file} is a directory on ${node}, not a log file. Name a file inside it.` } });
-  const digest = digestLines(r.lines, { keepTail });
-  // The digest saw only the kept lines; report what was actually scanned on the node's file.
-  digest.bytesRead = r.bytesRead;
-  digest.linesFilteredOut = r.linesFilteredOut;
+  if (!tail.read) return outcome({ failure: { kind: 'file-not-found', message: `${plan.file} is a directory on ${node}, not a log file. Name a file inside it.` } });
+  const { result: r, digest } = tail.read;
   const notices: string[] = [];
   if (!r.rangeHonoured) notices.push(`The node did not honour the HTTP Range request: only the first ${r.bytesRead} bytes of the file were read.`);
   if (r.byteCapHit)
@@ -323,6 +306,39 @@ export function failureFromError(err: unknown, config: ServerConfig): NodeQueryF
   return { kind: 'connection', message: `Reading logs failed: ${sanitizeShort(e?.message ?? String(err))}` };
 }
 
+/** Tails one /var/log file with Range requests and local filters, and digests the lines kept. */
+async function readFileDigest(
+  deps: NodeQueryDeps,
+  node: string,
+  file: string,
+  want: { lines: number; initialBytes: number; maxBytes: number; spec: LocalFilterSpec; keepTail: number },
+  signal: AbortSignal,
+  budget: { remaining: number },
+): Promise<{ ok: true; read?: { result: FileTailResult; digest: LogDigest } } | { ok: false; failure: LogFailure }> {
+  const { spec } = want;
+  const hasFilter = spec.pattern !== undefined || spec.sinceMs !== undefined || spec.untilMs !== undefined;
+  const tail = await readFileTail(deps.kube, {
+    node,
+    path: filePath(node, file),
+    lines: want.lines,
+    initialBytes: want.initialBytes,
+    maxBytes: want.maxBytes,
+    makeFilter: hasFilter ? () => makeLocalLineFilter(spec, (l) => parseLineTime(l)) : undefined,
+    timeOf: (l) => parseLineTime(l),
+    sinceMs: spec.sinceMs,
+    timeoutMs: deps.config.requestTimeoutMs,
+    signal,
+    budget,
+  });
+  if (!tail.ok) return tail;
+  if (!tail.result) return { ok: true };
+  const digest = digestLines(tail.result.lines, { keepTail: want.keepTail });
+  // The digest saw only the kept lines; report what was actually scanned on the node's file.
+  digest.bytesRead = tail.result.bytesRead;
+  digest.linesFilteredOut = tail.result.linesFilteredOut;
+  return { ok: true, read: { result: tail.result, digest } };
+}
+
 /** The kubelet's file heuristic for a service, in its order: /var/log/svc, svc.log, svc/svc.log. */
 export function fileLoggerCandidates(service: string): string[] {
   return [`/${service}`, `/${service}.log`, `/${service}/${service}.log`];
@@ -342,36 +358,21 @@ async function fileLoggerFallback(
     sinceMs: e.sinceTime ? Date.parse(e.sinceTime) : undefined,
     untilMs: e.untilTime ? Date.parse(e.untilTime) : undefined,
   };
-  const hasFilter = spec.pattern !== undefined || spec.sinceMs !== undefined || spec.untilMs !== undefined;
   const parts: { service: string; file: string; digest: LogDigest }[] = [];
   const notices: string[] = [];
   let byteCapHit = false;
   // One node, one byte budget, however many candidate files and growth steps it takes.
   const budget = { remaining: deps.config.maxBytesPerNode };
+  const want = { lines: e.tailLines ?? deps.config.defaultTailLines, initialBytes: deps.config.fileTailBytes, maxBytes: deps.config.maxFileBytes, spec, keepTail };
   for (const service of services) {
     for (const file of fileLoggerCandidates(service)) {
-      const tail = await readFileTail(deps.kube, {
-        node,
-        path: filePath(node, file),
-        lines: e.tailLines ?? deps.config.defaultTailLines,
-        initialBytes: deps.config.fileTailBytes,
-        maxBytes: deps.config.maxFileBytes,
-        makeFilter: hasFilter ? () => makeLocalLineFilter(spec, (l) => parseLineTime(l)) : undefined,
-        timeOf: (l) => parseLineTime(l),
-        sinceMs: spec.sinceMs,
-        timeoutMs: deps.config.requestTimeoutMs,
-        signal,
-        budget,
-      });
-      if (!tail.ok || tail.result === undefined) continue; // missing, or a directory: the kubelet skips those too
-      const digest = digestLines(tail.result.lines, { keepTail });
-      digest.bytesRead = tail.result.bytesRead;
-      digest.linesFilteredOut = tail.result.linesFilteredOut;
-      if (tail.result.byteCapHit) {
+      const tail = await readFileDigest(deps, node, file, want, signal, budget);
+      if (!tail.ok || !tail.read) continue; // missing, or a directory: the kubelet skips those too
+      if (tail.read.result.byteCapHit) {
         byteCapHit = true;
-        notices.push(`Read the last ${tail.result.bytesRead} bytes of /var/log${file} (--max-file-bytes); older lines were not read.`);
+        notices.push(`Read the last ${tail.read.result.bytesRead} bytes of /var/log${file} (--max-file-bytes); older lines were not read.`);
       }
-      parts.push({ service, file, digest });
+      parts.push({ service, file, digest: tail.read.digest });
       break;
     }
   }
