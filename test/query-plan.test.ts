@@ -11,10 +11,10 @@ function plan(input: NodeLogQueryInput, os: NodeOs = 'linux', node = 'worker-1')
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return r.plan;
 }
-/** What Go's url.ParseQuery would see on the kubelet side. */
+/** What Go's url.ParseQuery would see on the kubelet side (a file path has no query string at all). */
 function wire(p: LogRequestPlan): [string, string][] {
-  const qs = p.path.slice(p.path.indexOf('?') + 1);
-  return [...new URLSearchParams(qs)];
+  const q = p.path.indexOf('?');
+  return q < 0 ? [] : [...new URLSearchParams(p.path.slice(q + 1))];
 }
 
 describe('journal plans: exact wire params', () => {
@@ -147,22 +147,23 @@ describe('defaults and clamping', () => {
 });
 
 describe('file plans never carry options', () => {
-  it('plain file: only ?query=, default tail with notice', () => {
+  it('plain file: fetched by path with no query string, default tail with notice', () => {
     const p = plan({ query: '/kube-apiserver.log' });
     expect(p).toMatchObject({
       kind: 'file',
       file: '/kube-apiserver.log',
-      path: '/api/v1/nodes/worker-1/proxy/logs/?query=%2Fkube-apiserver.log',
+      path: '/api/v1/nodes/worker-1/proxy/logs/kube-apiserver.log',
       tail: { lines: 2000, initialBytes: 256 * 1024, maxBytes: 32 * 1024 * 1024 },
       localFilter: {},
       effective: { file: '/kube-apiserver.log', tailLines: 2000, defaultsApplied: ['tailLines'] },
     });
-    expect(wire(p)).toEqual([['query', '/kube-apiserver.log']]);
+    expect(wire(p)).toEqual([]);
   });
 
   it('options become the local filter and the tail, not wire params', () => {
     const p = plan({ query: '\\pods\\ns_p_u\\c\\0.log', pattern: 'err+', tailLines: 300, sinceTime: '2026-11-27T10:00:00.250+01:00', untilTime: '2026-11-27T11:00:00Z' });
-    expect(wire(p)).toEqual([['query', '/pods/ns_p_u/c/0.log']]);
+    expect(wire(p)).toEqual([]);
+    expect(p.path).toBe('/api/v1/nodes/worker-1/proxy/logs/pods/ns_p_u/c/0.log');
     if (p.kind !== 'file') throw new Error('expected a file plan');
     expect(p.tail.lines).toBe(300);
     expect(p.localFilter).toEqual({ pattern: 'err+', sinceMs: Date.parse('2026-11-27T09:00:00.250Z'), untilMs: Date.parse('2026-11-27T11:00:00Z') });
@@ -177,12 +178,13 @@ describe('file plans never carry options', () => {
 
   it('file names with URL-special characters are encoded', () => {
     const p = plan({ query: '/odd name+&#?.log' });
-    expect(p.path).toBe('/api/v1/nodes/worker-1/proxy/logs/?query=%2Fodd%20name%2B%26%23%3F.log');
-    expect(wire(p)).toEqual([['query', '/odd name+&#?.log']]);
+    expect(p.path).toBe('/api/v1/nodes/worker-1/proxy/logs/odd%20name%2B%26%23%3F.log');
+    expect(wire(p)).toEqual([]);
   });
 
   it('Windows file queries are normalized the same way', () => {
     const p = plan({ query: '\\kubelet.log', tailLines: 5 }, 'windows');
-    expect(wire(p)).toEqual([['query', '/kubelet.log']]);
+    expect(p.path).toBe('/api/v1/nodes/worker-1/proxy/logs/kubelet.log');
+    expect(wire(p)).toEqual([]);
   });
 });

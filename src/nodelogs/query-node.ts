@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.js';
 import { digestLines, digestLogStream, type LogDigest } from '../logs/pipeline.js';
 import { parseLineTime } from '../logs/timestamp.js';
 import { makeLocalLineFilter } from '../query/local-filter.js';
+import { filePathFor } from '../query/plan.js';
 import { localPatternProblem } from '../query/go-regexp.js';
 import type { LocalFilterSpec, LogRequestPlan } from '../query/types.js';
 import { readFileTail, type FileTailResult } from './read-file-tail.js';
@@ -237,7 +238,7 @@ async function queryFile(
 ): Promise<NodeQueryOutcome> {
   const spec = plan.localFilter;
   const hasFilter = spec.pattern !== undefined || spec.sinceMs !== undefined || spec.untilMs !== undefined;
-  const tail = await readFileDigest(deps, node, plan.file, { ...plan.tail, spec, keepTail }, signal, { remaining: deps.config.maxBytesPerNode });
+  const tail = await readFileDigest(deps, node, plan.path, { ...plan.tail, spec, keepTail }, signal, { remaining: deps.config.maxBytesPerNode });
   if (!tail.ok) return outcome({ failure: { kind: tail.failure.kind, message: tail.failure.message } });
   if (!tail.read) return outcome({ failure: { kind: 'file-not-found', message: `${plan.file} is a directory on ${node}, not a log file. Name a file inside it.` } });
   const { result: r, digest } = tail.read;
@@ -253,16 +254,6 @@ async function queryFile(
     byteCapHit: r.byteCapHit,
     file: { bytesRead: r.bytesRead, fileSize: r.fileSize, reachedStart: r.reachedStart, rangeHonoured: r.rangeHonoured },
   });
-}
-
-/**
- * Files are fetched by path (/proxy/logs/<file>), not as ?query=<file>: with no query parameters the kubelet
- * serves /var/log through its file server in every mode, so files stay readable on kubelets where query
- * mode is off or does not exist, and Range requests work the same.
- */
-export function filePath(node: string, file: string): string {
-  const segments = file.replace(/\\/g, '/').split('/').filter(Boolean).map(encodeURIComponent);
-  return `/api/v1/nodes/${encodeURIComponent(node)}/proxy/logs/${segments.join('/')}`;
 }
 
 function sanitizeShort(s: string): string {
@@ -310,7 +301,8 @@ export function failureFromError(err: unknown, config: ServerConfig): NodeQueryF
 async function readFileDigest(
   deps: NodeQueryDeps,
   node: string,
-  file: string,
+  /** API path of the file (filePathFor). */
+  path: string,
   want: { lines: number; initialBytes: number; maxBytes: number; spec: LocalFilterSpec; keepTail: number },
   signal: AbortSignal,
   budget: { remaining: number },
@@ -319,7 +311,7 @@ async function readFileDigest(
   const hasFilter = spec.pattern !== undefined || spec.sinceMs !== undefined || spec.untilMs !== undefined;
   const tail = await readFileTail(deps.kube, {
     node,
-    path: filePath(node, file),
+    path,
     lines: want.lines,
     initialBytes: want.initialBytes,
     maxBytes: want.maxBytes,
@@ -366,7 +358,7 @@ async function fileLoggerFallback(
   const want = { lines: e.tailLines ?? deps.config.defaultTailLines, initialBytes: deps.config.fileTailBytes, maxBytes: deps.config.maxFileBytes, spec, keepTail };
   for (const service of services) {
     for (const file of fileLoggerCandidates(service)) {
-      const tail = await readFileDigest(deps, node, file, want, signal, budget);
+      const tail = await readFileDigest(deps, node, filePathFor(node, file), want, signal, budget);
       if (!tail.ok || !tail.read) continue; // missing, or a directory: the kubelet skips those too
       if (tail.read.result.byteCapHit) {
         byteCapHit = true;

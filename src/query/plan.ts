@@ -16,6 +16,16 @@ export function logsPathPrefix(node: string): string {
   return `/api/v1/nodes/${encodeURIComponent(node)}/proxy/logs/`;
 }
 
+/**
+ * Files are fetched by path (/proxy/logs/<file>), not as ?query=<file>: with no query parameters the kubelet
+ * serves /var/log through its file server in every mode, so files stay readable on kubelets where query
+ * mode is off or does not exist, and Range requests work the same. Segments are encoded one by one.
+ */
+export function filePathFor(node: string, file: string): string {
+  const segments = file.replace(/\\/g, '/').split('/').filter(Boolean).map(encodeURIComponent);
+  return `${logsPathPrefix(node)}${segments.join('/')}`;
+}
+
 /** encodeURIComponent keeps `+`, `&`, spaces and unicode unambiguous for Go's query parser. */
 function encodeParams(params: URLSearchParams): string {
   const parts: string[] = [];
@@ -75,7 +85,6 @@ export function planLogRequest(
     if (optionsGiven) {
       notices.push(`File query: ${optionsGiven} ${optionsGiven.includes(',') ? 'are' : 'is'} applied by this server to the last ${tailLines} lines read (the kubelet accepts no options with a file).`);
     }
-    const params = new URLSearchParams([['query', query.file]]);
     const effective: EffectiveQuery = {
       file: query.file,
       tailLines,
@@ -89,7 +98,7 @@ export function planLogRequest(
       plan: {
         kind: 'file',
         file: query.file,
-        path: `${logsPathPrefix(node)}?${encodeParams(params)}`,
+        path: filePathFor(node, query.file),
         tail: {
           lines: tailLines,
           initialBytes: Math.max(1, Math.min(limits.fileTailBytes, limits.maxFileBytes)),

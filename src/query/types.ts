@@ -51,7 +51,7 @@ export type LogRequestPlan =
       kind: 'file';
       /** "/kube-apiserver.log" */
       file: string;
-      /** "/api/v1/nodes/<n>/proxy/logs/?query=<encoded file>", never with other params. */
+      /** "/api/v1/nodes/<n>/proxy/logs/<encoded file path>": no query parameters at all (see filePathFor). */
       path: string;
       tail: { lines: number; initialBytes: number; maxBytes: number };
       localFilter: LocalFilterSpec;
