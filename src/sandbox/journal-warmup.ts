@@ -43,6 +43,9 @@ export class JournalWarmup {
         );
         return { output, exited };
       },
+      ready: async () => {
+        await get().catch(() => undefined); // a failed build shows up in run(), as before
+      },
       close: async () => {
         if (made) await (await made.catch(() => undefined))?.close();
       },

@@ -32,6 +32,11 @@ export interface JournalBackend {
   readonly kind: 'journalctl' | 'inprocess';
   /** stdout and stderr merged, as the kubelet wires them; killing on abort ends the stream. */
   run(args: string[], signal: AbortSignal): { output: Readable; exited: Promise<number | null> };
+  /**
+   * Resolves once the journal exists. A real node's journal is there before any query; the sandbox may
+   * build it on first use, and that must not eat into the kubelet's deadline.
+   */
+  ready?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -146,6 +146,8 @@ class Kubelet {
     if (gzip) res.setHeader('Content-Encoding', 'gzip');
     res.statusCode = 200;
     const sink = new ResponseSink(res, gzip);
+    // The sandbox may build a node's journal on first use; a real kubelet's clock starts with a journal in place.
+    await this.opts.journal?.ready?.();
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.opts.deadlineMs);
     const ctx: CopyContext = {
