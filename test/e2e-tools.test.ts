@@ -12,6 +12,11 @@ let mcp: McpSession;
 const DEADLINE_MS = 2000;
 
 const logRequests = () => sandbox.requestLog.entries.filter((e) => e.proxyPath?.startsWith('logs'));
+/** The records once the sandbox has finished them: a client can have its answer before the server's 'finish'. */
+const settledLogRequests = async () => {
+  await sandbox.requestLog.waitIdle(5000);
+  return logRequests();
+};
 
 beforeAll(async () => {
   sandbox = await startSandbox({ deadlineMs: DEADLINE_MS, hugeBytes: 64 * 1024 * 1024 });
@@ -137,7 +142,7 @@ describe('query_node_logs over the wire', () => {
     const sinceOffset = new Date(since.getTime()).toISOString().replace('Z', '+00:00');
     const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet', pattern: 'error|failed', sinceTime: sinceOffset, tailLines: 500 });
     expect(res.isError, res.text).toBeFalsy();
-    const [req] = logRequests();
+    const [req] = await settledLogRequests();
     expect(req!.path).toBe(`/api/v1/nodes/${NODE_NAMES.worker1}/proxy/logs/`);
     expect(req!.query.query).toEqual(['kubelet']);
     expect(req!.query.pattern).toEqual(['error|failed']);
@@ -152,14 +157,14 @@ describe('query_node_logs over the wire', () => {
 
   it('converts offsets to UTC Z instants (the kubelet drops offsets)', async () => {
     await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet', sinceTime: '2026-11-27T05:00:00+02:00', untilTime: '2026-11-27T05:30:00.5+02:00' });
-    const [req] = logRequests();
+    const [req] = await settledLogRequests();
     expect(req!.query.sinceTime).toEqual(['2026-11-27T03:00:00Z']);
     expect(req!.query.untilTime![0]).toMatch(/^2026-11-27T03:30:00\.5+Z$/);
   });
 
   it('never sends an unbounded query: defaults are applied and said', async () => {
     const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet' });
-    const [req] = logRequests();
+    const [req] = await settledLogRequests();
     expect(req!.query.tailLines).toEqual(['2000']);
     expect(req!.query.sinceTime).toBeUndefined();
     expect(res.text).toMatch(/default/i);
@@ -177,14 +182,14 @@ describe('query_node_logs over the wire', () => {
 
   it('sends several services as repeated query params, in order', async () => {
     await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: ['containerd', 'kubelet'], tailLines: 50 });
-    const [req] = logRequests();
+    const [req] = await settledLogRequests();
     expect(req!.query.query).toEqual(['containerd', 'kubelet']);
     expect(req!.rawQuery.indexOf('query=containerd')).toBeLessThan(req!.rawQuery.indexOf('query=kubelet'));
   });
 
   it('clamps tailLines above the server maximum, with a notice', async () => {
     const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet', tailLines: 90000 });
-    const [req] = logRequests();
+    const [req] = await settledLogRequests();
     expect(req!.query.tailLines).toEqual(['20000']);
     expect(res.text).toMatch(/20000/);
   });
@@ -261,7 +266,7 @@ describe('query_node_logs: files under /var/log', () => {
   it('tails a file with a Range request and never sends options with it', async () => {
     const res = await mcp.call('query_node_logs', { node: NODE_NAMES.controlPlane, query: '/kube-apiserver.log', tailLines: 40, format: 'lines' });
     expect(res.isError, res.text).toBeFalsy();
-    const reqs = logRequests();
+    const reqs = await settledLogRequests();
     expect(reqs.length).toBeGreaterThan(0);
     for (const r of reqs) {
       expect(r.path).toBe(`/api/v1/nodes/${NODE_NAMES.controlPlane}/proxy/logs/kube-apiserver.log`);
@@ -351,7 +356,7 @@ describe('query_node_logs: how the kubelet really answers', () => {
   it('reads an earlier boot', async () => {
     const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet', boot: -1, tailLines: 10 });
     expect(res.isError, res.text).toBeFalsy();
-    const [req] = logRequests();
+    const [req] = await settledLogRequests();
     expect(req!.query.boot).toEqual(['-1']);
     expect(req!.journalArgs).toEqual(expect.arrayContaining(['--boot', '-1']));
   });
@@ -412,7 +417,7 @@ describe('query_node_logs: byte cap', () => {
       expect(s.truncated).toBe(true);
       expect(res.text).toMatch(/per-node cap/);
       await sandbox.requestLog.waitIdle(5000);
-      const [req] = logRequests();
+      const [req] = await settledLogRequests();
       expect(req!.aborted).toBe(true);
       // The sandbox would have sent 64 MiB; the client went away after about 2 MiB (plus what was in flight).
       expect(req!.bytes).toBeLessThan(16 * 1024 * 1024);
