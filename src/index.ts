@@ -8,7 +8,7 @@ import { createServer } from './server.js';
 import { startHttpServer } from './http/http-server.js';
 import { RequestScheduler } from './limits/scheduler.js';
 import { Metrics } from './metrics.js';
-import { SupportCache } from './tools/support-cache.js';
+import { SupportCache } from './nodelogs/support-cache.js';
 import fs from 'node:fs';
 import { VERSION } from './version.js';
 

@@ -8,7 +8,7 @@ import { registerCheckNodeLogSupport } from './tools/check-node-log-support.js';
 import type { ToolDeps } from './tools/common.js';
 import { registerListNodes } from './tools/list-nodes.js';
 import { registerQueryNodeLogs } from './tools/query-node-logs.js';
-import { SupportCache } from './tools/support-cache.js';
+import { SupportCache } from './nodelogs/support-cache.js';
 import { VERSION } from './version.js';
 
 export interface ServerDeps {

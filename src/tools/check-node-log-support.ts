@@ -5,8 +5,8 @@ import { classifyLogAnswer } from '../kube/kubelet-answer.js';
 import { summarizeNode, versionAtLeast, type NodeSummary } from '../kube/node-info.js';
 import type { KubeletLogConfigz } from '../kube/client.js';
 import { READ_ONLY, callSignal, errorResult, instrument, type ToolDeps } from './common.js';
-import { describeKubeFailure } from './describe-failure.js';
-import type { SupportVerdict } from './support-cache.js';
+import { describeKubeFailure } from '../kube/describe-failure.js';
+import type { SupportVerdict } from '../nodelogs/support-cache.js';
 
 export const checkSupportInput = z.strictObject({
   node: z.string().min(1).max(253).describe('Node name, as list_nodes shows it.'),

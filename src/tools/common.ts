@@ -3,7 +3,7 @@ import type { ServerConfig } from '../config.js';
 import type { KubeClient } from '../kube/client.js';
 import type { RequestScheduler } from '../limits/scheduler.js';
 import type { Metrics } from '../metrics.js';
-import type { SupportCache } from './support-cache.js';
+import type { SupportCache } from '../nodelogs/support-cache.js';
 
 export interface ToolDeps {
   kube: KubeClient;

@@ -3,7 +3,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { listNodesCapped } from '../kube/list-nodes-capped.js';
 import { summarizeNode, type NodeSummary } from '../kube/node-info.js';
 import { READ_ONLY, callSignal, errorResult, instrument, type ToolDeps } from './common.js';
-import { describeKubeFailure } from './describe-failure.js';
+import { describeKubeFailure } from '../kube/describe-failure.js';
 
 const PAGE_SIZE = 500;
 /** Counting what was left out must stay cheap on huge clusters: stop paging after this many names. */

@@ -1,4 +1,4 @@
-import { KubeError } from '../kube/errors.js';
+import { KubeError } from './errors.js';
 
 /** A KubeError (or anything thrown) from an ordinary API call, as cause + remedy for the model. */
 export function describeKubeFailure(err: unknown, doing: string): string {
