@@ -8,7 +8,8 @@ import type { Metrics } from '../metrics.js';
 import { digestLines, digestLogStream, type LogDigest } from '../logs/pipeline.js';
 import { parseLineTime } from '../logs/timestamp.js';
 import { makeLocalLineFilter } from '../query/local-filter.js';
-import { filePathFor } from '../query/plan.js';
+import { filePathFor, journalPathFor } from '../query/plan.js';
+import { formatOffset, nodeZone } from './node-zone.js';
 import { localPatternProblem } from '../query/go-regexp.js';
 import type { LocalFilterSpec, LogRequestPlan } from '../query/types.js';
 import { readFileTail, type FileTailResult } from './read-file-tail.js';
@@ -111,32 +112,44 @@ async function queryJournal(
   signal: AbortSignal,
   keepTail: number,
   /** When the request was sent (after any queueing): the kubelet's deadline counts from here. */
-  started: number,
+  startedAt: number,
   outcome: (o: Partial<NodeQueryOutcome>) => NodeQueryOutcome,
   windows = false,
 ): Promise<NodeQueryOutcome> {
+  let started = startedAt;
   const { config, kube } = deps;
-  const res = await kube.proxyGet(plan.path, { signal, timeoutMs: config.requestTimeoutMs });
+  const notices: string[] = [];
+  const { wire } = plan;
+  let path = plan.path;
+  if (wire.window && !windows && plan.services.length > 0) {
+    // journalctl reads the window in the node's zone: send it in node time, cut it exactly on --utc times.
+    const zone = await nodeZone(kube, node, plan.services[0]!, signal, config.requestTimeoutMs);
+    if (zone.offsetMs !== 0) {
+      path = journalPathFor(node, plan, zone.offsetMs);
+      notices.push(`${node} runs in ${formatOffset(zone.offsetMs)}, and journalctl reads sinceTime/untilTime in the node's zone: the window was sent in node time so that it covers exactly the UTC times asked for (line times are UTC).`);
+    } else if (!zone.known) {
+      notices.push(`Could not measure ${node}'s time zone (no ${plan.services[0]} entries in the current boot); assumed UTC. journalctl reads sinceTime/untilTime in the node's zone, so on a node not in UTC the window may be shifted.`);
+    }
+  }
+  started = Date.now();
+  const res = await kube.proxyGet(path, { signal, timeoutMs: config.requestTimeoutMs });
   const answer = await classifyLogAnswer(res, { node, isFile: false });
   if (!answer.ok) return outcome({ failure: { kind: answer.failure.kind, message: answer.failure.message } });
   const end = { lastByte: 10, bytes: 0 };
   const eff = plan.effective;
   // journalctl --grep with --lines reads backwards and prints newest first: keep every line it sends so
-  // the most recent ones can be put back in time order below.
-  const newestFirst = eff.pattern !== undefined && eff.tailLines !== undefined;
+  // the most recent ones can be put back in time order below. A tail kept here keeps its own lines.
+  const wanted = wire.localTail ?? (wire.newestFirst ? eff.tailLines : undefined);
+  const cut = wire.window ? makeLocalLineFilter({ sinceMs: wire.window.sinceMs, untilMs: wire.window.untilMs }, (l) => parseLineTime(l)) : undefined;
   const digest = await digestLogStream(trackEnd(answer.body, end), {
     maxBytes: config.maxBytesPerNode,
-    keepTail: newestFirst ? Math.max(keepTail, Math.min(eff.tailLines!, MAX_REORDER_LINES)) : keepTail,
+    keepTail: wanted !== undefined ? Math.max(keepTail, Math.min(wanted, MAX_REORDER_LINES)) : keepTail,
     classifyInband: windows ? classifyWindowsInbandLine : classifyInbandLine,
+    ...(cut && { lineFilter: cut }),
     signal,
   }).finally(() => res.abort());
   const elapsedMs = Date.now() - started;
-  putTailInTimeOrder(digest, keepTail);
-  const notices: string[] = [];
-  if (!windows && eff.sinceTime !== undefined && eff.tailLines !== undefined && digest.linesScanned >= eff.tailLines && eff.tailLines > 0)
-    notices.push(
-      `The window held at least tailLines=${eff.tailLines} entries, so ${node} returned only ${eff.tailLines}: the last ones on systemd 254 and later, but the FIRST ones after sinceTime on older systemd (a journalctl quirk). Narrow the window or drop tailLines to see the rest.`,
-    );
+  putTailInTimeOrder(digest, wire.localTail !== undefined ? Math.min(keepTail, wire.localTail) : keepTail);
   const kinds = new Map<InbandKind, string[]>();
   for (const { kind, line } of digest.inband) {
     const list = kinds.get(kind as InbandKind) ?? [];
@@ -223,6 +236,32 @@ async function queryJournal(
     ];
     const merged = found.parts.length === 1 ? found.parts[0]!.digest : mergeSources(found.parts);
     return outcome({ ok: true, digest: merged, notices: fileNotices, byteCapHit: found.byteCapHit, elapsedMs: Date.now() - started });
+  }
+  if (logLines === 0 && kinds.has('no-entries') && !windows && !possiblyTruncated) {
+    // The kubelet's native test is a substring one: "syslog" counts as a unit beside rsyslog.service and
+    // "proxy" beside kube-proxy.service, and journalctl --unit=syslog has nothing. The file may be there.
+    const asked = eff.sinceTime !== undefined || eff.untilTime !== undefined || eff.pattern !== undefined;
+    const candidates = plan.services.map((svc) => fileLoggerCandidates(svc).map((f) => JSON.stringify(f)).join(' or ')).join('; ');
+    if (!asked) {
+      const found = await fileLoggerFallback(deps, node, plan, plan.services, signal, keepTail);
+      if (found.parts.length > 0) {
+        const merged = found.parts.length === 1 ? found.parts[0]!.digest : mergeSources(found.parts);
+        return outcome({
+          ok: true,
+          digest: merged,
+          notices: [
+            `journalctl on ${node} had no entries for ${plan.services.map((x) => `--unit=${x}`).join(' ')}: the kubelet took ${found.parts.map((p) => JSON.stringify(p.service)).join(', ')} for a journald unit because its check is a substring match (e.g. "syslog" inside "rsyslog.service"). Read the file /var/log${found.parts.map((p) => p.file).join(', /var/log')} instead (tailed by this server); query it as a file next time.`,
+            ...found.notices,
+          ],
+          byteCapHit: found.byteCapHit,
+          elapsedMs: Date.now() - started,
+        });
+      }
+    } else {
+      notices.push(
+        `If ${plan.services.map((x) => JSON.stringify(x)).join(', ')} is not really a systemd unit on ${node} (the kubelet's unit check is a substring match, so "syslog" passes beside rsyslog.service), its log may be a file: query ${candidates} as a file (this server applies pattern and window to files).`,
+      );
+    }
   }
   if (logLines === 0 && !possiblyTruncated) notices.push(`No log entries on ${node} matched${kinds.has('no-entries') ? ' (journalctl: "-- No entries --")' : ''}.`);
   return outcome({ ok: true, digest, notices, possiblyTruncated, byteCapHit: digest.byteCapHit, elapsedMs });

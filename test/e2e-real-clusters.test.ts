@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startSandbox, quirkNodes, QUIRK_NODE_NAMES, NODE_NAMES, type Sandbox } from '../src/sandbox/index.js';
+import { generateNodeLogs } from '../src/sandbox/generate/node-logs.js';
+import { renderShortPrecise } from '../src/sandbox/journal/render.js';
+import type { JournalEntry } from '../src/sandbox/journal/types.js';
+import { startMcp, type McpSession } from './support/mcp.js';
+
+/**
+ * What a real cluster answers differently from a naive reading of the API (kubelet-node-log-query.md
+ * §3–§5, issue 10), end to end: the built server over MCP against sandbox nodes that reproduce each quirk.
+ * Every test compares the answer with the lines the node's journal really holds.
+ */
+let sandbox: Sandbox;
+let mcp: McpSession;
+const DEADLINE_MS = 4000;
+const Q = QUIRK_NODE_NAMES;
+
+const settledLogRequests = async () => {
+  await sandbox.requestLog.waitIdle(5000);
+  return sandbox.requestLog.entries.filter((e) => e.proxyPath?.startsWith('logs'));
+};
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ deadlineMs: DEADLINE_MS, nodes: [{ name: NODE_NAMES.worker1, profile: 'healthy' }, ...quirkNodes()] });
+  mcp = await startMcp({ args: ['--kubeconfig', sandbox.kubeconfigPath, '--kubelet-deadline', `${DEADLINE_MS}ms`, '--request-timeout', '3s'] });
+});
+
+afterAll(async () => {
+  await mcp?.close();
+  await sandbox?.close();
+});
+
+beforeEach(async () => {
+  await sandbox.requestLog.waitIdle(5000).catch(() => undefined);
+  sandbox.requestLog.clear();
+});
+
+/** The node's journal as the sandbox generated it. */
+function journalOf(node: string): JournalEntry[] {
+  const spec = sandbox.nodes.find((n) => n.name === node)!;
+  return generateNodeLogs({ nodeName: spec.name, seed: spec.seed!, now: sandbox.now!, role: 'worker', kubeletCrashLoop: spec.kubeletCrashLoop === true }).journal;
+}
+
+/** `journalctl --unit=<unit>` in the current boot: the unit's lines and PID 1's about it. */
+function unitLines(node: string, unit: string, from?: number, to?: number): string[] {
+  const all = journalOf(node);
+  const boot = all[all.length - 1]!.bootId;
+  const u = `${unit}.service`;
+  return all
+    .filter((e) => e.bootId === boot && (e.unit === u || (e.pid === 1 && e.unitField === u)))
+    .filter((e) => (from === undefined || Number(e.realtimeUsec / 1000n) >= from) && (to === undefined || Number(e.realtimeUsec / 1000n) <= to))
+    .map((e) => renderShortPrecise(e).trimEnd());
+}
+
+const stamp = (line: string): string => line.slice(0, 22);
+
+/** The log lines of a `format: 'lines'` answer, in the order shown (journal lines, or any `pattern`). */
+function shownLines(text: string, line = /^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d\.\d{6} /): string[] {
+  const start = text.indexOf('<untrusted-node-log');
+  const end = text.indexOf('</untrusted-node-log');
+  if (start < 0) return [];
+  return text
+    .slice(text.indexOf('\n', start) + 1, end < 0 ? undefined : end)
+    .split('\n')
+    .map((l) => l.replace(/^\[[^\]]*\] /, ''))
+    .filter((l) => line.test(l));
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const minutesAgo = (m: number) => sandbox.now!.getTime() - m * 60_000;
+
+describe('1. the last N lines of a time window (journalctl < 254 quirks)', () => {
+  it('untilTime + tailLines returns the last N lines before untilTime, in time order (not "-- No entries --")', async () => {
+    const until = minutesAgo(30);
+    const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet', untilTime: iso(until), tailLines: 15, format: 'lines' });
+    expect(res.isError, res.text).toBeFalsy();
+    const want = unitLines(NODE_NAMES.worker1, 'kubelet', undefined, until).slice(-15);
+    expect(want).toHaveLength(15);
+    expect(shownLines(res.text).map(stamp)).toEqual(want.map(stamp));
+    const req = (await settledLogRequests()).at(-1)!;
+    expect(req.query.pattern).toEqual(['^']);
+    expect(res.text).not.toMatch(/FIRST/);
+  });
+
+  it('sinceTime + tailLines returns the LAST N lines of the window, not the first, and no false "first N" warning', async () => {
+    const since = minutesAgo(90);
+    const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet', sinceTime: iso(since), tailLines: 12, format: 'lines' });
+    expect(res.isError, res.text).toBeFalsy();
+    const want = unitLines(NODE_NAMES.worker1, 'kubelet', since).slice(-12);
+    expect(shownLines(res.text).map(stamp)).toEqual(want.map(stamp));
+    expect(res.text).not.toMatch(/FIRST/);
+  });
+
+  it('since + until + tailLines with a pattern: the newest matches inside the window, oldest first', async () => {
+    const since = minutesAgo(100);
+    const until = minutesAgo(20);
+    const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet', pattern: 'Error syncing', sinceTime: iso(since), untilTime: iso(until), tailLines: 5, format: 'lines' });
+    const want = unitLines(NODE_NAMES.worker1, 'kubelet', since, until).filter((l) => /error syncing/i.test(l)).slice(-5);
+    expect(want).toHaveLength(5);
+    expect(shownLines(res.text).map(stamp)).toEqual(want.map(stamp));
+  });
+});
+
+describe('2. a service that is not a unit but shares a substring with one', () => {
+  it('"syslog" beside rsyslog.service: the kubelet answers "-- No entries --", the server reads /var/log/syslog and says why', async () => {
+    const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'syslog', tailLines: 10, format: 'lines' });
+    expect(res.isError, res.text).toBeFalsy();
+    const reqs = await settledLogRequests();
+    expect(reqs[0]!.journalArgs).toContain('--unit=syslog'); // what a real kubelet runs
+    expect(reqs.some((r) => r.path.endsWith('/proxy/logs/syslog'))).toBe(true);
+    expect(res.text).toMatch(/substring/);
+    expect(res.text).toMatch(/\/var\/log\/syslog/);
+    expect(shownLines(res.text, /^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d [\w-]+ /)).toHaveLength(10);
+  });
+
+  it('with a pattern, it names the exact file query to try', async () => {
+    const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'syslog', pattern: 'kubelet', tailLines: 10 });
+    expect(res.text).toMatch(/"\/syslog"/);
+    expect(res.text).toMatch(/as a file/);
+  });
+});
+
+describe('3. a node whose local time zone is not UTC', () => {
+  it('returns exactly the UTC window asked for, the last N lines in time order, and says the node zone', async () => {
+    const since = minutesAgo(80);
+    const until = minutesAgo(40);
+    const res = await mcp.call('query_node_logs', { node: Q.zoned, query: 'kubelet', sinceTime: iso(since), untilTime: iso(until), tailLines: 25, format: 'lines' });
+    expect(res.isError, res.text).toBeFalsy();
+    const want = unitLines(Q.zoned, 'kubelet', since, until).slice(-25);
+    expect(want).toHaveLength(25);
+    expect(shownLines(res.text).map(stamp)).toEqual(want.map(stamp));
+    expect(res.text).toMatch(/UTC\+05:30/);
+  });
+
+  it('a window without tailLines: every line of the window and none outside it', async () => {
+    const since = minutesAgo(45);
+    const until = minutesAgo(41);
+    const res = await mcp.call('query_node_logs', { node: Q.zoned, query: 'kubelet', sinceTime: iso(since), untilTime: iso(until), format: 'lines' });
+    const want = unitLines(Q.zoned, 'kubelet', since, until);
+    expect(want.length).toBeGreaterThan(3);
+    expect(shownLines(res.text).map(stamp)).toEqual(want.map(stamp));
+  });
+
+  it('Windows: event times are node-local, and the answer says so', async () => {
+    const res = await mcp.call('query_node_logs', { node: Q.windowsFiles, query: 'Microsoft-Windows-Security-SPP', sinceTime: iso(minutesAgo(120)), tailLines: 5 });
+    expect(res.isError, res.text).toBeFalsy();
+    expect(res.text).toMatch(/local time zone/);
+    expect(res.text).toMatch(/not in UTC/);
+  });
+});
+
+describe('4. v1.27–v1.29 kubelets build --until from sinceTime', () => {
+  it('a since+until window with tailLines still gives the last N lines of the window', async () => {
+    const since = minutesAgo(100);
+    const until = minutesAgo(60);
+    const res = await mcp.call('query_node_logs', { node: Q.v129, query: 'kubelet', sinceTime: iso(since), untilTime: iso(until), tailLines: 10, format: 'lines' });
+    expect(res.isError, res.text).toBeFalsy();
+    const want = unitLines(Q.v129, 'kubelet', since, until).slice(-10);
+    expect(shownLines(res.text).map(stamp)).toEqual(want.map(stamp));
+    const req = (await settledLogRequests()).at(-1)!;
+    expect(req.query.untilTime).toBeUndefined();
+    expect(res.text).toMatch(/older than v1\.30/);
+  });
+
+  it('untilTime goes out rounded up to the whole second and is cut exactly here', async () => {
+    const until = Math.floor(minutesAgo(50) / 1000) * 1000 + 500;
+    const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet', sinceTime: iso(until - 10 * 60_000), untilTime: iso(until), format: 'lines', maxOutputChars: 60_000 });
+    const req = (await settledLogRequests()).at(-1)!;
+    expect(req.query.untilTime).toEqual([iso(until + 500).replace(/\.000Z$/, 'Z')]);
+    const want = unitLines(NODE_NAMES.worker1, 'kubelet', until - 10 * 60_000, until);
+    expect(shownLines(res.text).map(stamp)).toEqual(want.map(stamp));
+  });
+});
