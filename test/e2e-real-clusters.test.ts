@@ -171,3 +171,64 @@ describe('4. v1.27–v1.29 kubelets build --until from sinceTime', () => {
     expect(shownLines(res.text).map(stamp)).toEqual(want.map(stamp));
   });
 });
+
+describe('7. debugging handlers off', () => {
+  it('check_node_log_support says so (404 on /configz) and puts enableDebuggingHandlers: true in the fix', async () => {
+    const res = await mcp.call('check_node_log_support', { node: Q.debuggingOff });
+    expect((res.structuredContent as { verdict: string }).verdict).toBe('not supported');
+    expect(res.text).toMatch(/debugging handlers are off/);
+    const fixes = (res.structuredContent as { fixes: string[] }).fixes.join('\n');
+    expect(fixes).toMatch(/enableDebuggingHandlers: true/);
+    expect(res.text).not.toMatch(/use list_nodes/i);
+    const reqs = sandbox.requestLog.entries.filter((e) => e.node === Q.debuggingOff);
+    expect(reqs.find((r) => r.proxyPath === 'configz')?.status).toBe(404);
+  });
+});
+
+describe('9. rotated, gzip-compressed files, directories and missing files', () => {
+  it('a .gz rotated file is decompressed and tailed, never shown as binary', async () => {
+    const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: '/syslog.2.gz', tailLines: 8, format: 'lines' });
+    expect(res.isError, res.text).toBeFalsy();
+    const lines = shownLines(res.text, /^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d [\w-]+ /);
+    expect(lines).toHaveLength(8);
+    // The last lines of the oldest third of the journal, as rsyslog wrote them.
+    const j = journalOf(NODE_NAMES.worker1);
+    const third = j.slice(0, Math.floor(j.length / 3));
+    expect(lines.at(-1)).toContain(third.at(-1)!.message.slice(0, 40));
+    expect(res.text).toMatch(/gzip/);
+    expect(res.text).not.toMatch(/\u001f\u008b|\ufffd/);
+  });
+
+  it('a directory lists its entries (names only) so the model can pick', async () => {
+    const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: '/pods/' });
+    expect(res.isError, res.text).toBeFalsy();
+    expect(res.text).toMatch(/is a directory/);
+    expect(res.text).toMatch(/"payments_[\w-]+_[0-9a-f-]+\/"/);
+    const root = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: '/' });
+    expect(root.text).toMatch(/"syslog\.2\.gz"/);
+    expect(root.text).toMatch(/"containers\/"/);
+  });
+
+  it('a missing file says so and lists what exists in its directory', async () => {
+    const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: '/syslog.7.gz' });
+    expect(res.isError).toBe(true);
+    expect(res.text).toMatch(/does not exist/);
+    expect(res.text).toMatch(/"syslog\.1"/);
+  });
+});
+
+describe('10. container logs on the node (CRI format)', () => {
+  it('joins P partial lines with their F end, keeps stdout/stderr and the stack trace, in time order', async () => {
+    const listing = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: '/containers/' });
+    const name = /"(ledger-api[\w-]*_payments_[\w-]+\.log)"/.exec(listing.text)?.[1] ?? /"([\w-]+_payments_[\w-]+\.log)"/.exec(listing.text)![1]!;
+    const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: `/containers/${name}`, tailLines: 40, format: 'lines' });
+    expect(res.isError, res.text).toBeFalsy();
+    const lines = shownLines(res.text, /^\d{4}-\d\d-\d\dT/);
+    const joined = lines.find((l) => l.includes('settlement batch failed'))!;
+    expect(joined).toMatch(/ stdout F \{"level":"error".*giving up until the next schedule"\}$/);
+    expect(lines.some((l) => / P /.test(l.slice(30, 40)))).toBe(false);
+    expect(lines.some((l) => / stderr F \s*at com\.example\.payments\.Settlement\.run/.test(l))).toBe(true);
+    const times = lines.map((l) => Date.parse(l.slice(0, l.indexOf(' '))));
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+  });
+});

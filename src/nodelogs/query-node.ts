@@ -13,6 +13,9 @@ import { formatOffset, nodeZone } from './node-zone.js';
 import { localPatternProblem } from '../query/go-regexp.js';
 import type { LocalFilterSpec, LogRequestPlan } from '../query/types.js';
 import { readFileTail, type FileTailResult } from './read-file-tail.js';
+import { isGzipName, readGzipTail } from './read-gzip-tail.js';
+import { describeListing, dirSegments, listDirectory, parentDir } from './read-listing.js';
+import { joinCriPartials, looksLikeCri } from './cri-lines.js';
 import { escapeBlockLine } from '../render/untrusted.js';
 import { mergeDigests, type MergedDigest } from '../logs/merge.js';
 
@@ -24,7 +27,7 @@ export interface NodeQueryDeps {
 }
 
 export interface NodeQueryFailure {
-  kind: LogFailure['kind'] | 'unknown-service' | 'options-with-file-logger' | 'bad-boot' | 'journal-unavailable' | 'timeout' | 'busy' | 'cancelled' | 'connection';
+  kind: LogFailure['kind'] | 'not-gzip' | 'unknown-service' | 'options-with-file-logger' | 'bad-boot' | 'journal-unavailable' | 'timeout' | 'busy' | 'cancelled' | 'connection';
   message: string;
 }
 
@@ -277,14 +280,44 @@ async function queryFile(
 ): Promise<NodeQueryOutcome> {
   const spec = plan.localFilter;
   const hasFilter = spec.pattern !== undefined || spec.sinceMs !== undefined || spec.untilMs !== undefined;
-  const tail = await readFileDigest(deps, node, plan.path, { ...plan.tail, spec, keepTail }, signal, { remaining: deps.config.maxBytesPerNode });
-  if (!tail.ok) return outcome({ failure: { kind: tail.failure.kind, message: tail.failure.message } });
-  if (!tail.read) return outcome({ failure: { kind: 'file-not-found', message: `${plan.file} is a directory on ${node}, not a log file. Name a file inside it.` } });
+  const timeoutMs = deps.config.requestTimeoutMs;
+  const tail = isGzipName(plan.file)
+    ? await readGzipDigest(deps, node, plan, signal, keepTail)
+    : await readFileDigest(deps, node, plan.path, { ...plan.tail, spec, keepTail }, signal, { remaining: deps.config.maxBytesPerNode });
+  if (!tail.ok) {
+    if (tail.failure.kind === 'file-not-found') {
+      // Say what is there instead, so the model can pick (rotated names, pods/, containers/).
+      const dir = parentDir(plan.file);
+      const listing = await listDirectory(deps.kube, node, dir, signal, timeoutMs).catch(() => undefined);
+      const message = `${plan.file} does not exist on ${node} (paths are relative to /var/log). ${listing ? describeListing(dir, listing) : `Its directory /var/log${dir} does not exist either.`} Pick one of those${dir === '/' ? '' : ', or list another directory (e.g. "/")'}; container logs are under "/pods/" and "/containers/".`;
+      return outcome({ failure: { kind: 'file-not-found', message } });
+    }
+    return outcome({ failure: { kind: tail.failure.kind, message: tail.failure.message } });
+  }
+  if (!tail.read) {
+    // A directory: the kubelet redirected to "dir/" or answered with its listing. Show the names.
+    const dir = plan.file.endsWith('/') ? plan.file : `${plan.file}/`;
+    const listing = await listDirectory(deps.kube, node, dir, signal, timeoutMs).catch(() => undefined);
+    if (!listing) return outcome({ failure: { kind: 'file-not-found', message: `${plan.file} is a directory on ${node}, not a log file, and its listing could not be read. Name a file inside it.` } });
+    const shown = `/${dirSegments(dir).join('/')}${dirSegments(dir).length ? '/' : ''}`;
+    return outcome({
+      ok: true,
+      digest: digestLines([], { keepTail }),
+      notices: [
+        `${plan.file} is a directory on ${node}, not a log file. ${describeListing(shown, listing)} Query a file inside it (e.g. "${shown}${listing.names.find((n) => !n.endsWith('/')) ?? listing.names[0] ?? ''}"), or a subdirectory ending in "/" to list it.${/^\/?(pods|containers)\b/.test(shown.slice(1)) ? ' Container logs are CRI lines (time, stdout/stderr, text); pods/<namespace>_<pod>_<uid>/<container>/0.log is the current one.' : ''}`,
+      ],
+    });
+  }
   const { result: r, digest } = tail.read;
   const notices: string[] = [];
-  if (!r.rangeHonoured) notices.push(`The node did not honour the HTTP Range request: only the first ${r.bytesRead} bytes of the file were read.`);
-  if (r.byteCapHit)
-    notices.push(`Read the last ${r.bytesRead} bytes of the file (the cap, --max-file-bytes) and found ${r.lines.length} matching lines, fewer than the ${plan.tail.lines} asked for; older parts of the file were not read.`);
+  if (isGzipName(plan.file)) {
+    notices.push(`${plan.file} is a gzip-compressed rotated log: this server decompressed it while reading it from the start${r.byteCapHit ? '' : ` and kept the last ${r.lines.length} lines${hasFilter ? ' that matched' : ''}`}.`);
+    if (r.byteCapHit) notices.push(`Stopped after ${r.bytesRead} compressed bytes (--max-file-bytes): the lines shown are the last read before that point, not the end of the file.`);
+  } else {
+    if (!r.rangeHonoured) notices.push(`The node did not honour the HTTP Range request: only the first ${r.bytesRead} bytes of the file were read.`);
+    if (r.byteCapHit)
+      notices.push(`Read the last ${r.bytesRead} bytes of the file (the cap, --max-file-bytes) and found ${r.lines.length} matching lines, fewer than the ${plan.tail.lines} asked for; older parts of the file were not read.`);
+  }
   if (r.lines.length === 0) notices.push(`No lines of ${plan.file} on ${node} matched${hasFilter ? ' the pattern/time window' : ' (the file is empty)'}.`);
   return outcome({
     ok: true,
@@ -293,6 +326,40 @@ async function queryFile(
     byteCapHit: r.byteCapHit,
     file: { bytesRead: r.bytesRead, fileSize: r.fileSize, reachedStart: r.reachedStart, rangeHonoured: r.rangeHonoured },
   });
+}
+
+async function readGzipDigest(
+  deps: NodeQueryDeps,
+  node: string,
+  plan: Extract<LogRequestPlan, { kind: 'file' }>,
+  signal: AbortSignal,
+  keepTail: number,
+): Promise<{ ok: true; read?: { result: FileTailResult; digest: LogDigest } } | { ok: false; failure: { kind: NodeQueryFailure['kind']; message: string } }> {
+  const spec = plan.localFilter;
+  const hasFilter = spec.pattern !== undefined || spec.sinceMs !== undefined || spec.untilMs !== undefined;
+  const gz = await readGzipTail(deps.kube, {
+    node,
+    path: plan.path,
+    lines: plan.tail.lines,
+    maxBytes: plan.tail.maxBytes,
+    makeFilter: hasFilter ? () => makeLocalLineFilter(spec, (l) => parseLineTime(l)) : undefined,
+    timeoutMs: deps.config.requestTimeoutMs,
+    signal,
+    budget: { remaining: deps.config.maxBytesPerNode },
+  });
+  if (!gz.ok) return gz;
+  if (!gz.result) return { ok: true };
+  return { ok: true, read: { result: gz.result, digest: digestKept(gz.result, keepTail) } };
+}
+
+/** The digest of the lines a local tail kept (container logs joined into records first). */
+function digestKept(result: FileTailResult, keepTail: number): LogDigest {
+  const lines = looksLikeCri(result.lines) ? joinCriPartials(result.lines) : result.lines;
+  const digest = digestLines(lines, { keepTail });
+  // The digest saw only the kept lines; report what was actually scanned on the node's file.
+  digest.bytesRead = result.bytesRead;
+  digest.linesFilteredOut = result.linesFilteredOut;
+  return digest;
 }
 
 function sanitizeShort(s: string): string {
@@ -363,11 +430,7 @@ async function readFileDigest(
   });
   if (!tail.ok) return tail;
   if (!tail.result) return { ok: true };
-  const digest = digestLines(tail.result.lines, { keepTail: want.keepTail });
-  // The digest saw only the kept lines; report what was actually scanned on the node's file.
-  digest.bytesRead = tail.result.bytesRead;
-  digest.linesFilteredOut = tail.result.linesFilteredOut;
-  return { ok: true, read: { result: tail.result, digest } };
+  return { ok: true, read: { result: tail.result, digest: digestKept(tail.result, want.keepTail) } };
 }
 
 /** The kubelet's file heuristic for a service, in its order: /var/log/svc, svc.log, svc/svc.log. */

@@ -93,7 +93,7 @@ export function planLogRequest(
   if (tailLines === 0) notices.push('tailLines 0 asks for no lines at all; leave it out or pass a positive number to see log lines.');
 
   if (query.file !== undefined) {
-    if (tailLines === undefined) {
+    if (tailLines === undefined && !query.file.endsWith('/')) {
       tailLines = defaultTail;
       defaultsApplied.push('tailLines');
       notices.push(`No tailLines given: reading the last ${defaultTail} lines of the file.`);
@@ -104,6 +104,7 @@ export function planLogRequest(
     if (optionsGiven) {
       notices.push(`File query: ${optionsGiven} ${optionsGiven.includes(',') ? 'are' : 'is'} applied by this server to the last ${tailLines} lines read (the kubelet accepts no options with a file).`);
     }
+    tailLines ??= defaultTail;
     const effective: EffectiveQuery = {
       file: query.file,
       tailLines,
