@@ -21,7 +21,7 @@ const settledLogRequests = async () => {
 };
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ deadlineMs: DEADLINE_MS, nodes: [{ name: NODE_NAMES.worker1, profile: 'healthy' }, ...quirkNodes()] });
+  sandbox = await startSandbox({ deadlineMs: DEADLINE_MS, nodes: [{ name: NODE_NAMES.worker1, profile: 'healthy' }, { name: NODE_NAMES.slow, profile: 'slow' }, ...quirkNodes()] });
   mcp = await startMcp({ args: ['--kubeconfig', sandbox.kubeconfigPath, '--kubelet-deadline', `${DEADLINE_MS}ms`, '--request-timeout', '3s'] });
 });
 
@@ -169,6 +169,107 @@ describe('4. v1.27–v1.29 kubelets build --until from sinceTime', () => {
     expect(req.query.untilTime).toEqual([iso(until + 500).replace(/\.000Z$/, 'Z')]);
     const want = unitLines(NODE_NAMES.worker1, 'kubelet', until - 10 * 60_000, until);
     expect(shownLines(res.text).map(stamp)).toEqual(want.map(stamp));
+  });
+});
+
+describe('5. Windows nodes', () => {
+  it('joins -Wrap continuation lines into one event and keeps the provider name visible', async () => {
+    const res = await mcp.call('query_node_logs', { node: Q.windowsFiles, query: 'Microsoft-Windows-WMI', tailLines: 3, format: 'lines' });
+    expect(res.isError, res.text).toBeFalsy();
+    const rows = shownLines(res.text, /^\d{1,2}\/\d{1,2}\/\d{4} /);
+    expect(rows).toHaveLength(3);
+    for (const r of rows) {
+      expect(r).toMatch(/ Error +Microsoft-Windows-WMI: Id = \{8F1E1B42-2D05-0002-7B4A-1E8F052DDB01\}; .* PossibleCause = Unknown$/);
+      expect(r.length).toBeGreaterThan(200); // wrapped at 120 columns on the node
+    }
+    const kubelet = (await settledLogRequests()).at(-1)!;
+    expect(kubelet.status).toBe(200);
+  });
+
+  it('the "No events were found" block is an empty answer, not error lines, and points at the log files', async () => {
+    const res = await mcp.call('query_node_logs', { node: Q.windowsFiles, query: 'Microsoft-Windows-WMI', sinceTime: new Date(Date.now() + 20 * 3600_000).toISOString() });
+    expect(res.isError, res.text).toBeFalsy();
+    expect(res.text).toMatch(/No events on .* matched/);
+    expect(res.text).not.toMatch(/FullyQualifiedErrorId|CategoryInfo|At line:/);
+    expect((res.structuredContent as { linesScanned: number }).linesScanned).toBe(0);
+    expect(res.text).toMatch(/"\/kubelet\/kubelet\.log"/);
+    expect(res.text).not.toMatch(/\/syslog/);
+  });
+
+  it('a kubelet that logs to a file: the file is read, and the answer says how to query it (never /syslog)', async () => {
+    const res = await mcp.call('query_node_logs', { node: Q.windowsFiles, query: 'kubelet', tailLines: 5, format: 'lines' });
+    expect(res.isError, res.text).toBeFalsy();
+    expect(res.text).toMatch(/not an event-log provider/);
+    expect(res.text).toMatch(/kubelet\\kubelet\.log/);
+    expect(res.text).not.toMatch(/\/syslog/);
+    expect(shownLines(res.text, /^[IEW]\d{4} /)).toHaveLength(5);
+  });
+});
+
+describe('6. a crash-looping kubelet', () => {
+  it("systemd's unit lines lead the summary as errors/warnings with counts and first/last times, and the restarts are counted", async () => {
+    const res = await mcp.call('query_node_logs', { node: Q.crashLoop, query: 'kubelet', sinceTime: iso(minutesAgo(60)) });
+    expect(res.isError, res.text).toBeFalsy();
+    const restarts = unitLines(Q.crashLoop, 'kubelet', minutesAgo(60)).filter((l) => /restart counter is at/.test(l)).length;
+    expect(restarts).toBeGreaterThan(50);
+    expect(res.text).toMatch(new RegExp(`kubelet\\.service on ${Q.crashLoop} is crash-looping: systemd restarted it ${restarts} times between \\S+Z and \\S+Z`));
+    const rows = [...res.text.matchAll(/^T(\d+) +(\w+) +×(\d+) +(\S+) → (\S+)$/gm)].slice(0, 3);
+    const texts = rows.map((r) => new RegExp(`^\\[T${r[1]}\\] (.*)$`, 'm').exec(res.text)![1]!);
+    expect(texts.some((t) => /Main process exited/.test(t))).toBe(true);
+    expect(texts.some((t) => /Failed with result/.test(t))).toBe(true);
+    expect(texts.some((t) => /restart counter is at/.test(t))).toBe(true);
+    for (const r of rows) {
+      expect(['error', 'warning']).toContain(r[2]);
+      expect(Number(r[3])).toBe(restarts);
+      expect(r[4]).toMatch(/^\d{4}-/);
+    }
+  });
+});
+
+describe('8. cancelled queries keep the node busy until the kubelet deadline', () => {
+  it('the node slot stays taken until the kubelet has stopped journalctl, so cancellations cannot stack processes', async () => {
+    const one = await startMcp({ args: ['--kubeconfig', sandbox.kubeconfigPath, '--kubelet-deadline', `${DEADLINE_MS}ms`, '--max-concurrency-per-node', '1'] });
+    try {
+      const ctrl = new AbortController();
+      const first = one.call('query_node_logs', { node: NODE_NAMES.slow, query: 'kubelet', tailLines: 1000 }, { signal: ctrl.signal });
+      first.catch(() => undefined);
+      const t0 = Date.now();
+      while (!sandbox.requestLog.entries.some((e) => e.node === NODE_NAMES.slow && e.proxyPath?.startsWith('logs'))) await new Promise((r) => setTimeout(r, 20));
+      const sentAt = sandbox.requestLog.entries.find((e) => e.node === NODE_NAMES.slow)!.start;
+      await new Promise((r) => setTimeout(r, 300));
+      ctrl.abort();
+      await expect(first).rejects.toThrow();
+      const second = await one.call('query_node_logs', { node: NODE_NAMES.slow, query: 'kubelet', tailLines: 1 });
+      void second;
+      const reqs = sandbox.requestLog.entries.filter((e) => e.node === NODE_NAMES.slow && e.proxyPath?.startsWith('logs'));
+      expect(reqs).toHaveLength(2);
+      // The second request reached the node only once the first one's kubelet deadline had passed.
+      expect(reqs[1]!.start).toBeGreaterThanOrEqual(sentAt + DEADLINE_MS - 200);
+      expect(Date.now() - t0).toBeLessThan(DEADLINE_MS + 5000);
+    } finally {
+      await one.close();
+    }
+  });
+});
+
+describe('sandbox fidelity', () => {
+  it('every non-GET to /logs/ is "405: Method Not Allowed" with Allow: GET, on every kubelet version', async () => {
+    for (const node of [NODE_NAMES.worker1, Q.v129, Q.windowsFiles, Q.debuggingOff]) {
+      for (const method of ['POST', 'HEAD', 'PUT', 'DELETE']) {
+        const r = await fetch(`${sandbox.kubeletUrls![node]}/logs/?query=kubelet`, { method });
+        expect(r.status, `${node} ${method}`).toBe(405);
+        expect(r.headers.get('allow')).toBe('GET');
+        if (method !== 'HEAD') expect(await r.text()).toBe('405: Method Not Allowed');
+      }
+    }
+  });
+
+  it('a black-holed node (accepts, never answers) gives a clear timeout, not a hang', async () => {
+    const t0 = Date.now();
+    const res = await mcp.call('query_node_logs', { node: Q.blackHoled, query: 'kubelet', tailLines: 5 });
+    expect(res.isError).toBe(true);
+    expect(res.text).toMatch(/3 s|timed out|No complete answer/i);
+    expect(Date.now() - t0).toBeLessThan(15_000);
   });
 });
 

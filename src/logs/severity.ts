@@ -36,6 +36,7 @@ const LEVEL_FIELD = /\b(?:level|lvl|severity)=["']?([A-Za-z]+)|"(?:level|lvl|sev
 const WIN_LEVEL = /^\d{1,2}\/\d{1,2}\/\d{4} [\d:]+(?: [AP]M)?\s+(?:\d+\s+)?(Information|Warning|Error|Critical|Verbose)\b/;
 // Bracketed or prefixed priority words: "[ERROR]", "ERROR:", "<warn>".
 const PRIORITY_WORD = /(?:^|[\s[<(])(EMERG|ALERT|CRIT|CRITICAL|FATAL|PANIC|ERROR|ERR|WARN|WARNING|NOTICE|INFO|DEBUG|TRACE)(?:[\]>):]|\s)/;
+const RESTARTING = /restart counter is at \d+/;
 const KEYWORDS =
   /\b(panic|fatal|oom|out of memory|oops|segfault|error|errors|failed|failure|fail|timeout|timed out|refused|denied|unable|cannot|could not|exception|killed|warn|warning|deprecated)\b/i;
 
@@ -62,7 +63,8 @@ export function detectSeverity(message: string, klogLevel?: string, line?: strin
     if (s) return s;
   }
   const k = KEYWORDS.exec(message);
-  if (!k) return 'unknown';
+  // systemd restarting a unit that keeps exiting (a crash loop) says so without any trouble word.
+  if (!k) return RESTARTING.test(message) ? 'warning' : 'unknown';
   const w = k[1]!.toLowerCase();
   if (w === 'panic' || w === 'fatal' || w === 'oops') return 'fatal';
   if (w === 'warn' || w === 'warning' || w === 'deprecated') return 'warning';

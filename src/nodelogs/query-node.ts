@@ -16,7 +16,10 @@ import { readFileTail, type FileTailResult } from './read-file-tail.js';
 import { isGzipName, readGzipTail } from './read-gzip-tail.js';
 import { describeListing, dirSegments, listDirectory, parentDir } from './read-listing.js';
 import { joinCriPartials, looksLikeCri } from './cri-lines.js';
+import { promoteUnitState, restartFact } from './unit-state.js';
+import { joinWrappedRows } from './windows-table.js';
 import { escapeBlockLine } from '../render/untrusted.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mergeDigests, type MergedDigest } from '../logs/merge.js';
 
 export interface NodeQueryDeps {
@@ -90,8 +93,10 @@ export async function queryNode(deps: NodeQueryDeps, node: string, plan: LogRequ
   });
   let result: NodeQueryOutcome;
   try {
-    result = await deps.scheduler.run(node, opts.signal, async (signal) =>
-      plan.kind === 'file' ? queryFile(deps, node, plan, signal, opts.keepTail, outcome) : queryJournal(deps, node, plan, signal, opts.keepTail, Date.now(), outcome, opts.os === 'windows'),
+    result = await deps.scheduler.run(node, opts.signal, async (signal, holdNode) =>
+      plan.kind === 'file'
+        ? queryFile(deps, node, plan, signal, opts.keepTail, outcome)
+        : queryJournal(deps, node, plan, signal, opts.keepTail, Date.now(), outcome, opts.os === 'windows', holdNode),
     );
   } catch (err) {
     result = outcome({ failure: deadlineFailure(err, opts.signal, deps.config, Date.now() - started) ?? failureFromError(err, deps.config) });
@@ -118,6 +123,8 @@ async function queryJournal(
   startedAt: number,
   outcome: (o: Partial<NodeQueryOutcome>) => NodeQueryOutcome,
   windows = false,
+  /** Keeps the node's slot until the node is done with a request we stopped reading (see below). */
+  holdNode: (until: Promise<unknown>) => void = () => undefined,
 ): Promise<NodeQueryOutcome> {
   let started = startedAt;
   const { config, kube } = deps;
@@ -136,138 +143,184 @@ async function queryJournal(
   }
   started = Date.now();
   const res = await kube.proxyGet(path, { signal, timeoutMs: config.requestTimeoutMs });
-  const answer = await classifyLogAnswer(res, { node, isFile: false });
-  if (!answer.ok) return outcome({ failure: { kind: answer.failure.kind, message: answer.failure.message } });
-  const end = { lastByte: 10, bytes: 0 };
-  const eff = plan.effective;
-  // journalctl --grep with --lines reads backwards and prints newest first: keep every line it sends so
-  // the most recent ones can be put back in time order below. A tail kept here keeps its own lines.
-  const wanted = wire.localTail ?? (wire.newestFirst ? eff.tailLines : undefined);
-  const cut = wire.window ? makeLocalLineFilter({ sinceMs: wire.window.sinceMs, untilMs: wire.window.untilMs }, (l) => parseLineTime(l)) : undefined;
-  const digest = await digestLogStream(trackEnd(answer.body, end), {
-    maxBytes: config.maxBytesPerNode,
-    keepTail: wanted !== undefined ? Math.max(keepTail, Math.min(wanted, MAX_REORDER_LINES)) : keepTail,
-    classifyInband: windows ? classifyWindowsInbandLine : classifyInbandLine,
-    ...(cut && { lineFilter: cut }),
-    signal,
-  }).finally(() => res.abort());
-  const elapsedMs = Date.now() - started;
-  putTailInTimeOrder(digest, wire.localTail !== undefined ? Math.min(keepTail, wire.localTail) : keepTail);
-  const kinds = new Map<InbandKind, string[]>();
-  for (const { kind, line } of digest.inband) {
-    const list = kinds.get(kind as InbandKind) ?? [];
-    list.push(line);
-    kinds.set(kind as InbandKind, list);
+  // Cancelling or cutting the stream does not stop journalctl on the node: the kubelet kills it only at its
+  // own deadline. Until then the node's slot stays taken, so a burst of cancellations cannot stack processes.
+  let endedByItself = false;
+  const sentAt = started;
+  try {
+    return await readJournalAnswer();
+  } finally {
+    const left = sentAt + config.kubeletDeadlineMs - Date.now();
+    if (!endedByItself && left > 0) holdNode(sleep(left, undefined, { ref: false }));
   }
-  const logLines = digest.linesScanned;
-  const possiblyTruncated =
-    !digest.byteCapHit && (elapsedMs >= config.kubeletDeadlineMs * DEADLINE_SLACK || (end.bytes > 0 && end.lastByte !== 10));
-  if (digest.byteCapHit)
-    notices.push(`Stopped reading ${node} after ${digest.bytesRead} bytes (the per-node cap, --max-bytes-per-node); older lines in the answer were not read. Narrow with sinceTime/untilTime, tailLines or pattern.`);
-  if (possiblyTruncated)
-    notices.push(`The answer from ${node} took ${(elapsedMs / 1000).toFixed(1)} s, about the kubelet's ${config.kubeletDeadlineMs / 1000} s limit, or ended mid-line: the kubelet may have cut it short (possibly truncated). Narrow the time window or add tailLines/pattern.`);
 
-  const notFound = (kinds.get('log-not-found') ?? []).map((l) => l.replace(/^log not found for /, ''));
-  const fileLogger = kinds.get('options-with-file-logger') ?? [];
-  const journalErrors = kinds.get('journalctl-error') ?? [];
-  const journalUnavailable = kinds.has('journal-unavailable');
-  const fileErrors = kinds.get('file-read-error') ?? [];
-  if (fileErrors.length) notices.push(`The kubelet could not finish reading a service's log file (kubelet said: ${fileErrors.map((l) => JSON.stringify(sanitizeShort(l))).join('; ')}): the answer may be incomplete.`);
+  async function readJournalAnswer(): Promise<NodeQueryOutcome> {
+    const answer = await classifyLogAnswer(res, { node, isFile: false });
+    if (!answer.ok) {
+      endedByItself = true; // an error status: nothing runs on the node
+      return outcome({ failure: { kind: answer.failure.kind, message: answer.failure.message } });
+    }
+    const end = { lastByte: 10, bytes: 0 };
+    const eff = plan.effective;
+    // journalctl --grep with --lines reads backwards and prints newest first: keep every line it sends so
+    // the most recent ones can be put back in time order below. A tail kept here keeps its own lines.
+    const wanted = wire.localTail ?? (wire.newestFirst ? eff.tailLines : undefined);
+    const cut = wire.window ? makeLocalLineFilter({ sinceMs: wire.window.sinceMs, untilMs: wire.window.untilMs }, (l) => parseLineTime(l)) : undefined;
+    // Windows: -Wrap continuation lines rejoin their event, and each row names its provider.
+    const body = trackEnd(answer.body, end);
+    const digest = await digestLogStream(windows ? joinWrappedRows(body) : body, {
+      maxBytes: config.maxBytesPerNode,
+      keepTail: wanted !== undefined ? Math.max(keepTail, Math.min(wanted, MAX_REORDER_LINES)) : keepTail,
+      classifyInband: windows ? classifyWindowsInbandLine : classifyInbandLine,
+      ...(cut && { lineFilter: cut }),
+      signal,
+    }).finally(() => res.abort());
+    const elapsedMs = Date.now() - started;
+    endedByItself = !digest.byteCapHit;
+    putTailInTimeOrder(digest, wire.localTail !== undefined ? Math.min(keepTail, wire.localTail) : keepTail);
+    if (!windows) {
+      promoteUnitState(digest);
+      const restarts = restartFact(digest, plan.services, node);
+      if (restarts) notices.push(restarts);
+    }
+    const kinds = new Map<InbandKind, string[]>();
+    for (const { kind, line } of digest.inband) {
+      const list = kinds.get(kind as InbandKind) ?? [];
+      list.push(line);
+      kinds.set(kind as InbandKind, list);
+    }
+    const logLines = digest.linesScanned;
+    const possiblyTruncated =
+      !digest.byteCapHit && (elapsedMs >= config.kubeletDeadlineMs * DEADLINE_SLACK || (end.bytes > 0 && end.lastByte !== 10));
+    if (digest.byteCapHit)
+      notices.push(`Stopped reading ${node} after ${digest.bytesRead} bytes (the per-node cap, --max-bytes-per-node); older lines in the answer were not read. Narrow with sinceTime/untilTime, tailLines or pattern.`);
+    if (possiblyTruncated)
+      notices.push(`The answer from ${node} took ${(elapsedMs / 1000).toFixed(1)} s, about the kubelet's ${config.kubeletDeadlineMs / 1000} s limit, or ended mid-line: the kubelet may have cut it short (possibly truncated). Narrow the time window or add tailLines/pattern.`);
 
-  const services = plan.services;
-  const unknown = services.filter((s) => notFound.includes(s));
-  if (unknown.length)
-    notices.push(
-      `Unknown service${unknown.length > 1 ? 's' : ''} on ${node}: ${unknown.map((s) => JSON.stringify(s)).join(', ')} — not a journald unit there, and no /var/log/${unknown[0]}, /var/log/${unknown[0]}.log or /var/log/${unknown[0]}/${unknown[0]}.log file. Check the unit name (e.g. "kubelet", "containerd") or query a file path.`,
-    );
-  if (fileLogger.length && logLines > 0) {
-    const names = /\[(.*)\]/.exec(fileLogger[0]!)?.[1] ?? '';
-    notices.push(
-      `On ${node}, ${sanitizeShort(names)} is not a journald unit: the kubelet serves it from a /var/log file and refuses options (tailLines, sinceTime, untilTime, pattern, boot) for it. Query that service alone without options, or query its file path (e.g. "/${sanitizeShort(names.split(' ')[0] ?? '')}.log"), which this server tails and filters itself.`,
-    );
-  }
-  if (journalErrors.length && logLines === 0) {
-    const boot = plan.effective.boot;
-    return outcome({
-      digest,
-      elapsedMs,
-      failure: {
-        kind: 'bad-boot',
-        message:
-          boot !== undefined && boot !== 0
-            ? `journalctl on ${node} has no boot ${boot}: ${sanitizeShort(journalErrors[0]!)}. boot 0 is the current boot; earlier boots (-1, -2, …) exist only when journald keeps a persistent journal on the node.`
-            : `journalctl on ${node} failed: ${sanitizeShort(journalErrors[0]!)}.`,
-      },
-    });
-  }
-  if (journalUnavailable && logLines === 0)
-    return outcome({ digest, elapsedMs, failure: { kind: 'journal-unavailable', message: `The kubelet on ${node} could not run journalctl ("error: journal output not available"). The node may not use systemd-journald; query files under /var/log instead (e.g. "/syslog").` } });
-  if (logLines === 0 && unknown.length === services.length && services.length > 0)
-    return outcome({ digest, elapsedMs, notices, failure: { kind: 'unknown-service', message: notices.find((n) => n.startsWith('Unknown service')) ?? 'Unknown service.' } });
-  if (logLines === 0 && fileLogger.length) {
-    // Every service asked for is served from a file, and the kubelet refuses options for those. Do what the
-    // kubelet's heuristic does, but with a real tail and our filters: look for the same three files.
-    const names = (/\[(.*)\]/.exec(fileLogger[0]!)?.[1] ?? '').split(' ').filter(Boolean);
-    const unsafe = plan.effective.pattern !== undefined ? localPatternProblem(plan.effective.pattern) : undefined;
-    if (unsafe)
-      return outcome({
-        digest,
-        elapsedMs,
-        failure: {
-          kind: 'options-with-file-logger',
-          message: `On ${node}, ${names.join(', ')} is not a journald unit, so its file must be filtered by this server, and this pattern cannot be run here: ${unsafe}. Simplify the pattern or leave it out.`,
-        },
-      });
-    const found = await fileLoggerFallback(deps, node, plan, names, signal, keepTail);
-    if (found.parts.length === 0)
-      return outcome({
-        digest,
-        elapsedMs,
-        failure: {
-          kind: 'unknown-service',
-          message: `Unknown service${names.length > 1 ? 's' : ''} on ${node}: ${names.map((n) => JSON.stringify(n)).join(', ')} — not a journald unit there, and none of /var/log/NAME, /var/log/NAME.log, /var/log/NAME/NAME.log exists. Check the unit name (e.g. "kubelet", "containerd") or query a file path.`,
-        },
-      });
-    const missing = names.filter((n) => !found.parts.some((p) => p.service === n));
-    const fileNotices = [
-      `On ${node}, ${found.parts.map((p) => `${p.service} is not a journald unit; read its file /var/log${p.file}`).join('; ')} (tailed and filtered by this server, as the kubelet refuses options for file-backed services).`,
-      ...(missing.length
-        ? [`Unknown service${missing.length > 1 ? 's' : ''} on ${node}: ${missing.map((n) => JSON.stringify(n)).join(', ')} — no journald unit and no /var/log file of that name.`]
-        : []),
-      ...(plan.effective.tailLines === undefined ? [`The file${found.parts.length > 1 ? 's were' : ' was'} read for at most the last ${deps.config.defaultTailLines} matching lines (--default-tail-lines).`] : []),
-      ...found.notices,
-    ];
-    const merged = found.parts.length === 1 ? found.parts[0]!.digest : mergeSources(found.parts);
-    return outcome({ ok: true, digest: merged, notices: fileNotices, byteCapHit: found.byteCapHit, elapsedMs: Date.now() - started });
-  }
-  if (logLines === 0 && kinds.has('no-entries') && !windows && !possiblyTruncated) {
-    // The kubelet's native test is a substring one: "syslog" counts as a unit beside rsyslog.service and
-    // "proxy" beside kube-proxy.service, and journalctl --unit=syslog has nothing. The file may be there.
-    const asked = eff.sinceTime !== undefined || eff.untilTime !== undefined || eff.pattern !== undefined;
-    const candidates = plan.services.map((svc) => fileLoggerCandidates(svc).map((f) => JSON.stringify(f)).join(' or ')).join('; ');
-    if (!asked) {
-      const found = await fileLoggerFallback(deps, node, plan, plan.services, signal, keepTail);
-      if (found.parts.length > 0) {
-        const merged = found.parts.length === 1 ? found.parts[0]!.digest : mergeSources(found.parts);
-        return outcome({
-          ok: true,
-          digest: merged,
-          notices: [
-            `journalctl on ${node} had no entries for ${plan.services.map((x) => `--unit=${x}`).join(' ')}: the kubelet took ${found.parts.map((p) => JSON.stringify(p.service)).join(', ')} for a journald unit because its check is a substring match (e.g. "syslog" inside "rsyslog.service"). Read the file /var/log${found.parts.map((p) => p.file).join(', /var/log')} instead (tailed by this server); query it as a file next time.`,
-            ...found.notices,
-          ],
-          byteCapHit: found.byteCapHit,
-          elapsedMs: Date.now() - started,
-        });
-      }
-    } else {
+    const notFound = (kinds.get('log-not-found') ?? []).map((l) => l.replace(/^log not found for /, ''));
+    const fileLogger = kinds.get('options-with-file-logger') ?? [];
+    const journalErrors = kinds.get('journalctl-error') ?? [];
+    const journalUnavailable = kinds.has('journal-unavailable');
+    const fileErrors = kinds.get('file-read-error') ?? [];
+    if (fileErrors.length) notices.push(`The kubelet could not finish reading a service's log file (kubelet said: ${fileErrors.map((l) => JSON.stringify(sanitizeShort(l))).join('; ')}): the answer may be incomplete.`);
+
+    const services = plan.services;
+    const unknown = services.filter((s) => notFound.includes(s));
+    if (unknown.length)
       notices.push(
-        `If ${plan.services.map((x) => JSON.stringify(x)).join(', ')} is not really a systemd unit on ${node} (the kubelet's unit check is a substring match, so "syslog" passes beside rsyslog.service), its log may be a file: query ${candidates} as a file (this server applies pattern and window to files).`,
+        `Unknown service${unknown.length > 1 ? 's' : ''} on ${node}: ${unknown.map((s) => JSON.stringify(s)).join(', ')} — not a journald unit there, and no /var/log/${unknown[0]}, /var/log/${unknown[0]}.log or /var/log/${unknown[0]}/${unknown[0]}.log file. Check the unit name (e.g. "kubelet", "containerd") or query a file path.`,
+      );
+    if (fileLogger.length && logLines > 0) {
+      const names = /\[(.*)\]/.exec(fileLogger[0]!)?.[1] ?? '';
+      notices.push(
+        windows
+          ? `On ${node}, ${sanitizeShort(names)} is not an event-log provider: the kubelet serves it from a file under C:\\var\\log and refuses options for it. On Windows the kubelet and containerd usually log to files: query the file path (e.g. "/${sanitizeShort(names.split(' ')[0] ?? '')}/${sanitizeShort(names.split(' ')[0] ?? '')}.log"; list "/" to see what exists), which this server tails and filters itself.`
+          : `On ${node}, ${sanitizeShort(names)} is not a journald unit: the kubelet serves it from a /var/log file and refuses options (tailLines, sinceTime, untilTime, pattern, boot) for it. Query that service alone without options, or query its file path (e.g. "/${sanitizeShort(names.split(' ')[0] ?? '')}.log"), which this server tails and filters itself.`,
       );
     }
+    if (journalErrors.length && logLines === 0) {
+      const boot = plan.effective.boot;
+      return outcome({
+        digest,
+        elapsedMs,
+        failure: {
+          kind: 'bad-boot',
+          message:
+            boot !== undefined && boot !== 0
+              ? `journalctl on ${node} has no boot ${boot}: ${sanitizeShort(journalErrors[0]!)}. boot 0 is the current boot; earlier boots (-1, -2, …) exist only when journald keeps a persistent journal on the node.`
+              : `journalctl on ${node} failed: ${sanitizeShort(journalErrors[0]!)}.`,
+        },
+      });
+    }
+    if (journalUnavailable && logLines === 0)
+      return outcome({
+        digest,
+        elapsedMs,
+        failure: {
+          kind: 'journal-unavailable',
+          message: windows
+            ? `The kubelet on ${node} could not run its PowerShell event-log query ("error: journal output not available"). Query the component's file under C:\\var\\log instead (e.g. "/kubelet/kubelet.log"; list "/" to see what exists).`
+            : `The kubelet on ${node} could not run journalctl ("error: journal output not available"). The node may not use systemd-journald; query files under /var/log instead (e.g. "/syslog").`,
+        },
+      });
+    const psErrors = kinds.get('powershell-error') ?? [];
+    if (windows && psErrors.length)
+      notices.push(`PowerShell on ${node} reported an error with the event-log query (an in-band message, not a log line): ${psErrors.map((l) => JSON.stringify(sanitizeShort(l))).join('; ')}.`);
+    if (windows && logLines === 0 && kinds.has('windows-no-events') && !possiblyTruncated) {
+      notices.push(
+        `No events on ${node} matched (Get-WinEvent: "No events were found that match the specified selection criteria"). On Windows nodes the kubelet and containerd usually log to files under C:\\var\\log rather than to an event-log provider: query "/kubelet/kubelet.log" or "/containerd/containerd.log", or list "/" to see the files.`,
+      );
+      return outcome({ ok: true, digest, notices, possiblyTruncated, byteCapHit: digest.byteCapHit, elapsedMs });
+    }
+    if (logLines === 0 && unknown.length === services.length && services.length > 0)
+      return outcome({ digest, elapsedMs, notices, failure: { kind: 'unknown-service', message: notices.find((n) => n.startsWith('Unknown service')) ?? 'Unknown service.' } });
+    if (logLines === 0 && fileLogger.length) {
+      // Every service asked for is served from a file, and the kubelet refuses options for those. Do what the
+      // kubelet's heuristic does, but with a real tail and our filters: look for the same three files.
+      const names = (/\[(.*)\]/.exec(fileLogger[0]!)?.[1] ?? '').split(' ').filter(Boolean);
+      const unsafe = plan.effective.pattern !== undefined ? localPatternProblem(plan.effective.pattern) : undefined;
+      if (unsafe)
+        return outcome({
+          digest,
+          elapsedMs,
+          failure: {
+            kind: 'options-with-file-logger',
+            message: `On ${node}, ${names.join(', ')} is not a journald unit, so its file must be filtered by this server, and this pattern cannot be run here: ${unsafe}. Simplify the pattern or leave it out.`,
+          },
+        });
+      const found = await fileLoggerFallback(deps, node, plan, names, signal, keepTail);
+      if (found.parts.length === 0)
+        return outcome({
+          digest,
+          elapsedMs,
+          failure: {
+            kind: 'unknown-service',
+            message: `Unknown service${names.length > 1 ? 's' : ''} on ${node}: ${names.map((n) => JSON.stringify(n)).join(', ')} — not a journald unit there, and none of /var/log/NAME, /var/log/NAME.log, /var/log/NAME/NAME.log exists. Check the unit name (e.g. "kubelet", "containerd") or query a file path.`,
+          },
+        });
+      const missing = names.filter((n) => !found.parts.some((p) => p.service === n));
+      const fileNotices = [
+        windows
+          ? `On ${node}, ${found.parts.map((p) => `${p.service} is not an event-log provider; read its file C:\\var\\log${p.file.replace(/\//g, '\\')}`).join('; ')} (tailed and filtered by this server, as the kubelet refuses options for file-backed services; on Windows the kubelet and containerd usually log to files). Line times in these files are the node's local time.`
+          : `On ${node}, ${found.parts.map((p) => `${p.service} is not a journald unit; read its file /var/log${p.file}`).join('; ')} (tailed and filtered by this server, as the kubelet refuses options for file-backed services).`,
+        ...(missing.length
+          ? [`Unknown service${missing.length > 1 ? 's' : ''} on ${node}: ${missing.map((n) => JSON.stringify(n)).join(', ')} — no journald unit and no /var/log file of that name.`]
+          : []),
+        ...(plan.effective.tailLines === undefined ? [`The file${found.parts.length > 1 ? 's were' : ' was'} read for at most the last ${deps.config.defaultTailLines} matching lines (--default-tail-lines).`] : []),
+        ...found.notices,
+      ];
+      const merged = found.parts.length === 1 ? found.parts[0]!.digest : mergeSources(found.parts);
+      return outcome({ ok: true, digest: merged, notices: fileNotices, byteCapHit: found.byteCapHit, elapsedMs: Date.now() - started });
+    }
+    if (logLines === 0 && kinds.has('no-entries') && !windows && !possiblyTruncated) {
+      // The kubelet's native test is a substring one: "syslog" counts as a unit beside rsyslog.service and
+      // "proxy" beside kube-proxy.service, and journalctl --unit=syslog has nothing. The file may be there.
+      const asked = eff.sinceTime !== undefined || eff.untilTime !== undefined || eff.pattern !== undefined;
+      const candidates = plan.services.map((svc) => fileLoggerCandidates(svc).map((f) => JSON.stringify(f)).join(' or ')).join('; ');
+      if (!asked) {
+        const found = await fileLoggerFallback(deps, node, plan, plan.services, signal, keepTail);
+        if (found.parts.length > 0) {
+          const merged = found.parts.length === 1 ? found.parts[0]!.digest : mergeSources(found.parts);
+          return outcome({
+            ok: true,
+            digest: merged,
+            notices: [
+              `journalctl on ${node} had no entries for ${plan.services.map((x) => `--unit=${x}`).join(' ')}: the kubelet took ${found.parts.map((p) => JSON.stringify(p.service)).join(', ')} for a journald unit because its check is a substring match (e.g. "syslog" inside "rsyslog.service"). Read the file /var/log${found.parts.map((p) => p.file).join(', /var/log')} instead (tailed by this server); query it as a file next time.`,
+              ...found.notices,
+            ],
+            byteCapHit: found.byteCapHit,
+            elapsedMs: Date.now() - started,
+          });
+        }
+      } else {
+        notices.push(
+          `If ${plan.services.map((x) => JSON.stringify(x)).join(', ')} is not really a systemd unit on ${node} (the kubelet's unit check is a substring match, so "syslog" passes beside rsyslog.service), its log may be a file: query ${candidates} as a file (this server applies pattern and window to files).`,
+        );
+      }
+    }
+    if (logLines === 0 && !possiblyTruncated) notices.push(`No log entries on ${node} matched${kinds.has('no-entries') ? ' (journalctl: "-- No entries --")' : ''}.`);
+    return outcome({ ok: true, digest, notices, possiblyTruncated, byteCapHit: digest.byteCapHit, elapsedMs });
   }
-  if (logLines === 0 && !possiblyTruncated) notices.push(`No log entries on ${node} matched${kinds.has('no-entries') ? ' (journalctl: "-- No entries --")' : ''}.`);
-  return outcome({ ok: true, digest, notices, possiblyTruncated, byteCapHit: digest.byteCapHit, elapsedMs });
 }
 
 async function queryFile(
