@@ -39,7 +39,9 @@ export function registerCheckNodeLogSupport(server: McpServer, deps: ToolDeps): 
       title: 'Check node log query support',
       description:
         'Find out whether query_node_logs can work on one node, and if not, exactly why and how to fix it. Checks, in order: your RBAC permission "get nodes/proxy" (SelfSubjectAccessReview), that the node exists and is Ready, its OS, its kubelet version (node log query exists from v1.27; the NodeLogQuery gate is locked on from v1.36), the kubelet configuration from /configz (enableDebuggingHandlers, enableSystemLogHandler, enableSystemLogQuery, featureGates.NodeLogQuery), and a tiny live probe (query=kubelet&tailLines=1). ' +
-        'Returns a verdict (supported / not supported / unknown), each piece of evidence, and the fix (kubelet config lines or the ClusterRole rule). Use it when query_node_logs fails or before querying an unfamiliar node. Read-only; sends at most 4 small requests.',
+        'A 404 on /configz means the debugging handlers are off (enableDebuggingHandlers: false), which also turns off /logs/. ' +
+        'Returns a verdict (supported / not supported / unknown), each piece of evidence, and the fix (kubelet config lines or the ClusterRole rule). Use it when query_node_logs fails or before querying an unfamiliar node. Read-only; sends at most 4 small requests. ' +
+        'Even where node log query is off, files under /var/log stay readable with query_node_logs (e.g. "/syslog", rotated "/syslog.2.gz", container logs under "/pods/" and "/containers/"; a directory path lists its entries). On Windows nodes event times are the node\'s local time, not UTC.',
       inputSchema: checkSupportInput,
       outputSchema: checkSupportOutput,
       annotations: { title: 'Check node log query support', ...READ_ONLY },
@@ -213,6 +215,6 @@ function renderCheck(r: { node: string; verdict: string; evidence: Evidence[]; f
     lines.push('', 'Fix:');
     for (const f of r.fixes) lines.push(...f.split('\n').map((l, i) => (i === 0 ? `  - ${l}` : `    ${l}`)));
   }
-  if (r.verdict === 'supported') lines.push('', `Next: query_node_logs with node "${r.node}" and query "kubelet" (or "containerd", or a file such as "/syslog").`);
+  if (r.verdict === 'supported') lines.push('', `Next: query_node_logs with node "${r.node}" and query "kubelet" (or "containerd", or a file such as "/syslog"; "/" lists /var/log, "/pods/" the container logs).`);
   return lines.join('\n');
 }
