@@ -131,6 +131,8 @@ async function queryJournal(
   const notices: string[] = [];
   const { wire } = plan;
   let path = plan.path;
+  /** Said only with journal lines: a file-backed service has no journal entries to measure with. */
+  let zoneUnknown: string | undefined;
   if (wire.window && !windows && plan.services.length > 0) {
     // journalctl reads the window in the node's zone: send it in node time, cut it exactly on --utc times.
     const zone = await nodeZone(kube, node, plan.services[0]!, signal, config.requestTimeoutMs);
@@ -138,7 +140,7 @@ async function queryJournal(
       path = journalPathFor(node, plan, zone.offsetMs);
       notices.push(`${node} runs in ${formatOffset(zone.offsetMs)}, and journalctl reads sinceTime/untilTime in the node's zone: the window was sent in node time so that it covers exactly the UTC times asked for (line times are UTC).`);
     } else if (!zone.known) {
-      notices.push(`Could not measure ${node}'s time zone (no ${plan.services[0]} entries in the current boot); assumed UTC. journalctl reads sinceTime/untilTime in the node's zone, so on a node not in UTC the window may be shifted.`);
+      zoneUnknown = `Could not measure ${node}'s time zone (no ${plan.services[0]} entries in the current boot); assumed UTC. journalctl reads sinceTime/untilTime in the node's zone, so on a node not in UTC the window may be shifted.`;
     }
   }
   started = Date.now();
@@ -319,6 +321,7 @@ async function queryJournal(
       }
     }
     if (logLines === 0 && !possiblyTruncated) notices.push(`No log entries on ${node} matched${kinds.has('no-entries') ? ' (journalctl: "-- No entries --")' : ''}.`);
+    if (zoneUnknown && logLines > 0) notices.push(zoneUnknown);
     return outcome({ ok: true, digest, notices, possiblyTruncated, byteCapHit: digest.byteCapHit, elapsedMs });
   }
 }
