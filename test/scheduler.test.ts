@@ -82,6 +82,23 @@ describe('RequestScheduler', () => {
     await s.stop();
   });
 
+  it('holdNode keeps the node slot (not the global one) after the job is done, until the hold settles', async () => {
+    // One global slot: the other node can only run if the held job gave its global slot back.
+    const s = new RequestScheduler({ maxConcurrency: 1, maxConcurrencyPerNode: 1, requestsPerSecond: 1000, maxQueue: 10 });
+    const hold = deferred();
+    await s.run('n', new AbortController().signal, async (_signal, holdNode) => holdNode(hold.promise));
+    const order: string[] = [];
+    const sameNode = s.run('n', new AbortController().signal, async () => void order.push('n'));
+    const otherNode = s.run('m', new AbortController().signal, async () => void order.push('m'));
+    await otherNode;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(order).toEqual(['m']); // the held node waits, another node does not
+    hold.resolve();
+    await sameNode;
+    expect(order).toEqual(['m', 'n']);
+    await s.stop();
+  });
+
   it('passes the signal into the running job', async () => {
     const s = new RequestScheduler({ maxConcurrency: 1, maxConcurrencyPerNode: 1, requestsPerSecond: 1000, maxQueue: 10 });
     const ctrl = new AbortController();

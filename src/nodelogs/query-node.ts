@@ -322,6 +322,8 @@ async function queryJournal(
     }
     if (logLines === 0 && !possiblyTruncated) notices.push(`No log entries on ${node} matched${kinds.has('no-entries') ? ' (journalctl: "-- No entries --")' : ''}.`);
     if (zoneUnknown && logLines > 0) notices.push(zoneUnknown);
+    if (windows && logLines > 0 && eff.sinceTime === undefined && eff.untilTime === undefined)
+      notices.push(`Event times from ${node} (TimeCreated) are the node's local time, not UTC: PowerShell prints them in the node's zone, which this server cannot see.`);
     return outcome({ ok: true, digest, notices, possiblyTruncated, byteCapHit: digest.byteCapHit, elapsedMs });
   }
 }
