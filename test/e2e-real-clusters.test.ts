@@ -196,6 +196,16 @@ describe('5. Windows nodes', () => {
     expect(res.text).not.toMatch(/\/syslog/);
   });
 
+  it('other PowerShell error blocks are said as in-band errors, not shown as log lines; event times are not passed off as UTC', async () => {
+    const res = await mcp.call('query_node_logs', { node: Q.windowsFiles, query: 'Microsoft-Windows-WMI', tailLines: 0 });
+    expect(res.isError, res.text).toBeFalsy();
+    expect(res.text).toMatch(/PowerShell on .* reported an error with the event-log query \(an in-band message, not a log line\): "Get-WinEvent : Cannot validate argument on parameter 'MaxEvents'/);
+    expect((res.structuredContent as { linesScanned: number }).linesScanned).toBe(0);
+    const rows = await mcp.call('query_node_logs', { node: Q.windowsFiles, query: 'Microsoft-Windows-WMI', tailLines: 3 });
+    expect(rows.text).toMatch(/node's local time, not UTC/);
+    expect(rows.text).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/);
+  });
+
   it('a kubelet that logs to a file: the file is read, and the answer says how to query it (never /syslog)', async () => {
     const res = await mcp.call('query_node_logs', { node: Q.windowsFiles, query: 'kubelet', tailLines: 5, format: 'lines' });
     expect(res.isError, res.text).toBeFalsy();

@@ -180,7 +180,12 @@ async function queryJournal(
     const elapsedMs = Date.now() - started;
     endedByItself = !digest.byteCapHit;
     putTailInTimeOrder(digest, wire.localTail !== undefined ? Math.min(keepTail, wire.localTail) : keepTail);
-    if (!windows) {
+    if (windows) {
+      // Event times are the node's local time in an unknown zone: never let them pass for UTC instants.
+      digest.firstTime = undefined;
+      digest.lastTime = undefined;
+      for (const t of digest.templates) t.firstTime = t.lastTime = undefined;
+    } else {
       promoteUnitState(digest);
       const restarts = restartFact(digest, plan.services, node);
       if (restarts) notices.push(restarts);
