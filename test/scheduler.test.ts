@@ -65,7 +65,8 @@ describe('RequestScheduler', () => {
     const s = new RequestScheduler({ maxConcurrency: 1, maxConcurrencyPerNode: 1, requestsPerSecond: 1000, maxQueue: 10 });
     const gate = deferred();
     const first = s.run('n', new AbortController().signal, () => gate.promise);
-    await new Promise((r) => setTimeout(r, 20));
+    // Under CI load the first job may take more than a few ms to start.
+    for (let i = 0; i < 200 && s.stats.running === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(s.stats).toEqual({ waiting: 0, running: 1 });
     const ctrl = new AbortController();
     let ran = false;

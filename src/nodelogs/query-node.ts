@@ -3,6 +3,7 @@ import type { KubeClient } from '../kube/client.js';
 import { classifyLogAnswer, type LogFailure } from '../kube/kubelet-answer.js';
 import { classifyInbandLine, classifyWindowsInbandLine, type InbandKind } from '../logs/inband.js';
 import { KubeError, excerpt } from '../kube/errors.js';
+import type { KubeResponse } from '../kube/transport.js';
 import type { RequestScheduler } from '../limits/scheduler.js';
 import type { Metrics } from '../metrics.js';
 import { digestLines, digestLogStream, type LogDigest } from '../logs/pipeline.js';
@@ -144,19 +145,23 @@ async function queryJournal(
     }
   }
   started = Date.now();
-  const res = await kube.proxyGet(path, { signal, timeoutMs: config.requestTimeoutMs });
-  // Cancelling or cutting the stream does not stop journalctl on the node: the kubelet kills it only at its
+  // Cancelling or cutting the request does not stop journalctl on the node: the kubelet kills it only at its
   // own deadline. Until then the node's slot stays taken, so a burst of cancellations cannot stack processes.
+  // (A request that never reached the kubelet, e.g. a refused connection, leaves nothing running.)
   let endedByItself = false;
   const sentAt = started;
   try {
-    return await readJournalAnswer();
+    const res = await kube.proxyGet(path, { signal, timeoutMs: config.requestTimeoutMs });
+    return await readJournalAnswer(res);
+  } catch (err) {
+    if (!signal.aborted && !(err instanceof KubeError && err.kind === 'timeout')) endedByItself = true;
+    throw err;
   } finally {
     const left = sentAt + config.kubeletDeadlineMs - Date.now();
     if (!endedByItself && left > 0) holdNode(sleep(left, undefined, { ref: false }));
   }
 
-  async function readJournalAnswer(): Promise<NodeQueryOutcome> {
+  async function readJournalAnswer(res: KubeResponse): Promise<NodeQueryOutcome> {
     const answer = await classifyLogAnswer(res, { node, isFile: false });
     if (!answer.ok) {
       endedByItself = true; // an error status: nothing runs on the node

@@ -18,7 +18,7 @@ export async function readGzipTail(
   req: { node: string; path: string; lines: number; maxBytes: number; makeFilter?: () => (line: string) => boolean; timeoutMs: number; signal: AbortSignal; budget?: { remaining: number } },
 ): Promise<{ ok: true; result: FileTailResult } | { ok: true; result: undefined } | { ok: false; failure: LogFailure | { kind: 'not-gzip'; status: number; message: string } }> {
   const res = await kube.proxyGet(req.path, { signal: req.signal, timeoutMs: req.timeoutMs });
-  if (res.status === 301 || /text\/html/i.test(String(res.headers['content-type'] ?? ''))) {
+  if (res.status === 301) {
     res.abort();
     return { ok: true, result: undefined };
   }
