@@ -160,7 +160,7 @@ describe('credentials', () => {
     await withMcp(['--kubeconfig', await fault.kubeconfig({ exec: { command: 'kubelogin-not-installed-anywhere' } })], async (mcp) => {
       const res = await mcp.call('list_nodes', {});
       expect(res.isError).toBe(true);
-      expect(res.text).toMatch(/credential plugin could not be started/);
+      expect(res.text).toMatch(/credential plugin "kubelogin-not-installed-anywhere" was not found/);
       expect(res.text).toMatch(/PATH/);
     });
   });

@@ -1,4 +1,5 @@
 import { createRedactor } from '../logs/redact.js';
+import { redactProxy, type Route } from './proxy-route.js';
 
 /**
  * Failures talking to the cluster, classified so the tools can say what went wrong and what fixes it.
@@ -102,13 +103,30 @@ const TLS_CODES = new Set([
   'EPROTO',
 ]);
 
-/** Turns a low-level request failure into a KubeError that says what to check. */
-export function fromNetworkError(err: unknown, server: string): KubeError {
+/** Turns a low-level request failure into a KubeError that says what to check (and blames the proxy when one is in the way). */
+export function fromNetworkError(err: unknown, server: string, route?: Route): KubeError {
   if (err instanceof KubeError) return err;
   const e = err as NodeJS.ErrnoException & { reason?: string };
   const code = e?.code ?? '';
   const msg = e?.message ?? String(err);
   if (e?.name === 'AbortError' || code === 'ABORT_ERR') return new KubeError('aborted', 'The request was cancelled.');
+  const proxy = route?.proxy;
+  if (proxy) {
+    const p = `${redactProxy(proxy)} (${route!.source})`;
+    const bad = /^Bad response: (\d+)/.exec(msg);
+    if (bad)
+      return new KubeError(
+        'connection',
+        `The proxy ${p} refused to open a tunnel to ${server} (HTTP ${bad[1]} to CONNECT${bad[1] === '407' ? ': it wants credentials; put them in the proxy URL as http://user:password@host:port' : bad[1] === '403' ? ': its access rules forbid this destination' : ': it could not reach or resolve the API server'}). Check the proxy's rules and logs, or the server URL.`,
+      );
+    if (/socks/i.test(msg) || e?.name === 'SocksClientError')
+      return new KubeError('connection', `The SOCKS5 proxy ${p} could not connect to ${server}: ${excerpt(msg)}. Check that the proxy can resolve and reach the API server, and its access rules.`);
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ETIMEDOUT' || /Proxy timeout/.test(msg))
+      return new KubeError(
+        'connection',
+        `Cannot reach the proxy ${p} on the way to ${server} (${code || excerpt(msg, 60)}). Is the proxy running and its address right? To go direct, remove proxy-url from the cluster or add the host to NO_PROXY.`,
+      );
+  }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
     return new KubeError('tls', `TLS failure talking to ${server}: the server certificate does not match the server name (${excerpt(msg)}). Check the cluster's server URL or set tls-server-name in the kubeconfig.`);
   if (TLS_CODES.has(code) || /certificate|ssl|tls/i.test(msg))
@@ -116,14 +134,13 @@ export function fromNetworkError(err: unknown, server: string): KubeError {
   if (code === 'ECONNREFUSED')
     return new KubeError('connection', `Cannot reach the Kubernetes API server at ${server}: connection refused. Is the cluster running and the kubeconfig's server URL right?`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-    return new KubeError('connection', `Cannot resolve the Kubernetes API server host of ${server} (${code}). Check the kubeconfig's server URL.`);
+    return new KubeError(
+      'connection',
+      `Cannot resolve the Kubernetes API server host of ${server} (${code}). Check the kubeconfig's server URL${route && !route.proxy ? `; if the cluster is only reachable through a proxy, set proxy-url on the cluster or HTTPS_PROXY in the environment the MCP client gives this server (route now: ${route.describe})` : ''}.`,
+    );
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE')
     return new KubeError('connection', `The connection to ${server} was reset (${code}). The answer may be incomplete; try again.`);
   if (code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT')
     return new KubeError('timeout', `Connecting to ${server} timed out (${code}).`);
-  if (code === 'ENOENT' && /spawn/i.test(msg))
-    return new KubeError('auth-plugin', `The kubeconfig's credential plugin could not be started: ${excerpt(msg)}. Install it or put it on the PATH the MCP client gives this server.`);
-  if (/exec|credential|plugin/i.test(msg))
-    return new KubeError('auth-plugin', `Getting credentials from the kubeconfig's credential plugin failed: ${excerpt(msg)}.`);
   return new KubeError('connection', `Request to ${server} failed: ${excerpt(msg)}${code ? ` (${code})` : ''}.`);
 }

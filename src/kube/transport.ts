@@ -1,7 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createHash } from 'node:crypto';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
+import { SocksProxyAgent } from 'socks-proxy-agent';
+import type { ClusterAccess } from './kubeconfig.js';
+import { Credentials, type RequestCredentials } from './credentials.js';
+import { routeFor, type Route } from './proxy-route.js';
 import { KubeError, describeBody, excerpt, fromNetworkError, kindForStatus, parseStatusMessage } from './errors.js';
 
 export interface KubeRequest {
@@ -33,31 +37,48 @@ const MAX_RETRIES_429 = 2;
 const MAX_RETRY_WAIT_MS = 5000;
 
 /**
- * One HTTP(S) path to the apiserver for every call. client-node supplies the credentials (tokens, client
- * certs, exec plugins) per request; the connection pool is ours and kept alive, so a fan-out over many
- * nodes does not pay a TLS handshake per request (client-node's typed calls build a new agent each time).
+ * One HTTP(S) path to the apiserver for every call, chosen as kubectl chooses it: straight, or through the
+ * cluster's proxy-url or the environment's proxy (see routeFor). Credentials come per request (Credentials:
+ * tokens, token files, exec plugins, client certs); the connection pool is ours and kept alive, so a fan-out
+ * over many nodes does not pay a TLS handshake (or a proxy CONNECT) per request.
  */
 export class KubeTransport {
   readonly server: string;
+  /** Which way requests go, for answers and check_node_log_support evidence. */
+  readonly route: Route;
   private readonly url: URL;
   private readonly agents = new Map<string, http.Agent>();
+  private readonly credentials: Credentials;
 
-  constructor(private readonly kc: KubeConfig) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new KubeError('connection', 'The kubeconfig has no current cluster.');
-    this.server = cluster.server.replace(/\/+$/, '');
+  /** `env`: where proxy settings (HTTPS_PROXY, NO_PROXY, …) are read from. */
+  constructor(
+    private readonly access: ClusterAccess,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.server = access.cluster.server.replace(/\/+$/, '');
     this.url = new URL(this.server);
+    try {
+      this.route = routeFor(this.url, access.cluster.proxyUrl, env);
+    } catch (err) {
+      throw new KubeError('connection', `Cannot use the proxy for ${this.server}: ${(err as Error).message}.`);
+    }
+    this.credentials = new Credentials(access);
   }
 
-  private agentFor(opts: https.RequestOptions): http.Agent {
+  /** The credential plugin's name, if the user has one (for messages). */
+  get pluginName(): string | undefined {
+    return this.credentials.plugin?.name;
+  }
+
+  private agentFor(tls: RequestCredentials['tls']): http.Agent {
     const isHttps = this.url.protocol === 'https:';
     const key = createHash('sha256')
       .update(String(isHttps))
-      .update(String(opts.ca ?? ''))
-      .update(String(opts.cert ?? ''))
-      .update(String(opts.key ?? ''))
-      .update(String(opts.rejectUnauthorized))
-      .update(String(opts.servername ?? ''))
+      .update(String(tls.ca ?? ''))
+      .update(String(tls.cert ?? ''))
+      .update(String(tls.key ?? ''))
+      .update(String(tls.rejectUnauthorized))
+      .update(String(tls.servername ?? ''))
       .digest('hex');
     let agent = this.agents.get(key);
     if (!agent) {
@@ -66,17 +87,7 @@ export class KubeTransport {
         for (const a of this.agents.values()) a.destroy();
         this.agents.clear();
       }
-      agent = isHttps
-        ? new https.Agent({
-            keepAlive: true,
-            maxSockets: 64,
-            ca: opts.ca,
-            cert: opts.cert,
-            key: opts.key,
-            rejectUnauthorized: opts.rejectUnauthorized,
-            servername: opts.servername,
-          })
-        : new http.Agent({ keepAlive: true, maxSockets: 64 });
+      agent = makeAgent(isHttps, this.route.proxy, { keepAlive: true, maxSockets: 64, ...(isHttps ? tls : {}) });
       this.agents.set(key, agent);
     }
     return agent;
@@ -84,8 +95,9 @@ export class KubeTransport {
 
   /** Resolves when the response headers arrive. The caller must consume or abort the body. */
   async request(req: KubeRequest): Promise<KubeResponse> {
+    let refreshed = false;
     for (let attempt = 0; ; attempt++) {
-      const res = await this.requestOnce(req);
+      const { res, creds } = await this.requestOnce(req);
       const method = req.method ?? 'GET';
       if (res.status === 429 && method === 'GET' && attempt < MAX_RETRIES_429) {
         const wait = Math.min(retryAfterMs(res.headers['retry-after']) ?? 1000, MAX_RETRY_WAIT_MS);
@@ -93,37 +105,45 @@ export class KubeTransport {
         await sleep(wait, req.signal);
         continue;
       }
+      // A cached plugin credential the server no longer takes: client-go drops it and asks the plugin again.
+      if (res.status === 401 && this.credentials.rejected(creds) && !refreshed && method === 'GET') {
+        refreshed = true;
+        res.abort();
+        continue;
+      }
       return res;
     }
   }
 
-  private async requestOnce(req: KubeRequest): Promise<KubeResponse> {
+  private async requestOnce(req: KubeRequest): Promise<{ res: KubeResponse; creds: RequestCredentials }> {
     const timeout = AbortSignal.timeout(req.timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     if (signal.aborted) throw abortError(req.signal, req.timeoutMs);
-    const opts: https.RequestOptions = { headers: {} };
+    // Bounded by the request's deadline: a credential plugin that never answers cannot hold the call.
+    let creds: RequestCredentials;
     try {
-      await this.kc.applyToHTTPSOptions(opts);
+      creds = await this.credentials.get(signal, req.timeoutMs, req.signal);
     } catch (err) {
-      throw credentialError(err, this.kc, this.server);
+      if (err instanceof KubeError) throw err;
+      throw new KubeError('auth-plugin', `Getting credentials for user ${JSON.stringify(this.access.user?.name ?? '')} failed: ${excerpt((err as Error)?.message ?? String(err), 300)}. Check users[].user in the kubeconfig (${this.access.source}).`);
     }
-    const headers: Record<string, string> = {
+    if (signal.aborted) throw abortError(req.signal, req.timeoutMs);
+    const headers: Record<string, string | string[]> = {
       'User-Agent': USER_AGENT,
-      ...(opts.headers as Record<string, string>),
+      ...creds.headers,
       ...req.headers,
     };
-    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
     if (req.body !== undefined) {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(req.body));
     }
     const target = new URL(this.url.pathname.replace(/\/+$/, '') + req.path, this.url);
     const lib = this.url.protocol === 'https:' ? https : http;
-    return new Promise<KubeResponse>((resolve, reject) => {
+    const res = await new Promise<KubeResponse>((resolve, reject) => {
       const clientReq = lib.request(target, {
         method: req.method ?? 'GET',
         headers,
-        agent: this.agentFor(opts),
+        agent: this.agentFor(creds.tls),
         signal,
       });
       const onAbort = () => {
@@ -143,7 +163,7 @@ export class KubeTransport {
             const code = String((err as NodeJS.ErrnoException)?.code ?? '');
             if (code.startsWith('Z_'))
               return new KubeError('protocol', `The answer was sent gzip-compressed but could not be decompressed (${code}); a proxy in between may have mangled it. Try again, or query through a path without that proxy.`);
-            const e = fromNetworkError(err, this.server);
+            const e = fromNetworkError(err, this.server, this.route);
             // IncomingMessage reports a peer that hung up early as a bare "aborted".
             if (e.kind === 'aborted' || /^aborted$/i.test((err as Error)?.message ?? ''))
               return new KubeError('connection', `The connection to ${this.server} was closed before the answer was complete (reset, or a body shorter than announced). The answer is incomplete; try again.`);
@@ -153,12 +173,13 @@ export class KubeTransport {
       });
       clientReq.on('error', (err) => {
         if (signal.aborted) reject(abortError(req.signal, req.timeoutMs));
-        else reject(fromNetworkError(err, this.server));
+        else reject(fromNetworkError(err, this.server, this.route));
       });
       signal.addEventListener('abort', onAbort, { once: true });
       clientReq.on('close', () => signal.removeEventListener('abort', onAbort));
       clientReq.end(req.body);
     });
+    return { res, creds };
   }
 
   /** A whole (small) response body as text, never more than maxBytes. */
@@ -171,7 +192,7 @@ export class KubeTransport {
       if (req.signal?.aborted) throw abortError(req.signal, req.timeoutMs);
       if (err instanceof Error && (err.name === 'AbortError' || (err as NodeJS.ErrnoException).code === 'ABORT_ERR'))
         throw abortError(req.signal, req.timeoutMs);
-      throw res.describeError ? res.describeError(err) : fromNetworkError(err, this.server);
+      throw res.describeError ? res.describeError(err) : fromNetworkError(err, this.server, this.route);
     }
     return { status: res.status, headers: res.headers, text: read.buffer.toString('utf8'), truncated: read.truncated };
   }
@@ -201,22 +222,14 @@ export function statusError(status: number, body: string, retryAfter?: string | 
 }
 
 /**
- * applyToHTTPSOptions fails only while getting credentials. An exec plugin that exits non-zero is
- * reported by client-node as a bare Error(stderr), which says nothing about where it came from.
+ * A pooled, kept-alive agent for the route: direct, an HTTP(S) proxy tunnelling with CONNECT (hpagent), or a
+ * SOCKS5 proxy that resolves the server's name itself (socks5h, as kubectl does). TLS to the API server is
+ * end to end in every case: the proxy sees only the tunnel.
  */
-function credentialError(err: unknown, kc: KubeConfig, server: string): KubeError {
-  const exec = kc.getCurrentUser()?.exec as { command?: string } | undefined;
-  const e = err as NodeJS.ErrnoException;
-  if (!exec?.command || (e?.code === 'ENOENT' && /spawn/i.test(e.message ?? ''))) return fromNetworkError(err, server);
-  const command = exec.command.split(/[\\/]/).pop() ?? exec.command;
-  const said = excerpt(e?.message ?? String(err), 300);
-  const parse = err instanceof SyntaxError;
-  return new KubeError(
-    'auth-plugin',
-    parse
-      ? `The kubeconfig's credential plugin "${command}" printed something that is not an ExecCredential (${said}). Check users[].user.exec in the kubeconfig and that the plugin's version matches its apiVersion.`
-      : `Getting credentials from the kubeconfig's credential plugin "${command}" failed${said ? `: ${said}` : ' (it exited with an error and printed nothing)'}. Run the plugin by hand to see why (often a login that expired: log in again), or fix users[].user.exec in the kubeconfig.`,
-  );
+function makeAgent(isHttps: boolean, proxy: URL | undefined, opts: https.AgentOptions): http.Agent {
+  if (!proxy) return isHttps ? new https.Agent(opts) : new http.Agent(opts);
+  if (proxy.protocol.startsWith('socks')) return new SocksProxyAgent(proxy, opts);
+  return isHttps ? new HttpsProxyAgent({ ...opts, proxy }) : new HttpProxyAgent({ ...opts, proxy });
 }
 
 function abortError(callerSignal: AbortSignal | undefined, timeoutMs: number): KubeError {
