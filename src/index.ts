@@ -102,7 +102,7 @@ async function main(): Promise<number> {
         log: (l) => process.stderr.write(`kube-node-logs-mcp: ${l}\n`),
       });
       cleanups.unshift(() => http.close());
-      process.stderr.write(`kube-node-logs-mcp ${VERSION}: serving MCP over Streamable HTTP at ${http.url}${authToken ? ' (bearer token required)' : ''} (cluster ${kube.server})\n`);
+      process.stderr.write(`kube-node-logs-mcp ${VERSION}: serving MCP over Streamable HTTP at ${http.url}${authToken ? ' (bearer token required)' : ''} (cluster ${kube.server}, ${kube.route.describe})\n`);
     } catch (err) {
       process.stderr.write(`kube-node-logs-mcp: ${(err as Error).message}\n`);
       await shutdown(2);
@@ -114,7 +114,7 @@ async function main(): Promise<number> {
   // The SDK does not watch stdin: without this, a client that goes away leaves the process orphaned.
   process.stdin.on('close', () => void shutdown(0));
   await server.connect(transport);
-  process.stderr.write(`kube-node-logs-mcp ${VERSION}: serving MCP over stdio (cluster ${kube.server})\n`);
+  process.stderr.write(`kube-node-logs-mcp ${VERSION}: serving MCP over stdio (cluster ${kube.server}, ${kube.route.describe})\n`);
   return -1;
 }
 

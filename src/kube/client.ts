@@ -1,6 +1,7 @@
 import type { V1Node, V1NodeList } from '@kubernetes/client-node';
 import { KubeError } from './errors.js';
 import { KubeTransport, type KubeResponse } from './transport.js';
+import type { Route } from './proxy-route.js';
 import type { Semaphore } from '../limits/semaphore.js';
 
 export interface KubeClientOptions {
@@ -41,6 +42,11 @@ export class KubeClient {
 
   get server(): string {
     return this.transport.server;
+  }
+
+  /** Direct or through which proxy, as kubectl would route it. */
+  get route(): Route {
+    return this.transport.route;
   }
 
   async listNodes(q: { labelSelector?: string; limit?: number; continueToken?: string }, signal?: AbortSignal): Promise<V1NodeList> {

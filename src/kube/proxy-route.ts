@@ -111,7 +111,8 @@ function cidrContains(cidr: string, ip: string): boolean {
 
 function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  // Go exempts exactly "localhost" (not *.localhost) and loopback IP literals.
+  if (h === 'localhost') return true;
   if (net.isIPv4(h)) return h.startsWith('127.');
   if (net.isIPv6(h)) return h === '::1' || /^::ffff:127\./.test(h);
   return false;

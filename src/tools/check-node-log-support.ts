@@ -51,6 +51,8 @@ export function registerCheckNodeLogSupport(server: McpServer, deps: ToolDeps): 
       const ev: Evidence[] = [];
       const fixes: string[] = [];
       let verdict: SupportVerdict | undefined;
+      // Which way the requests below went (direct, or which proxy and why): a proxy is a common cause of failures.
+      ev.push({ check: 'route to the API server', result: 'info', detail: `${deps.kube.server} ${deps.kube.route.describe}` });
 
       // 1. RBAC
       let rbacAllowed: boolean | undefined;
