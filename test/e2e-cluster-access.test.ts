@@ -5,8 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, NODE_NAMES, type Sandbox } from '../src/sandbox/index.js';
 import { loadKubeConfig, KubeConfigError } from '../src/kube/kubeconfig.js';
 import { startMcp } from './support/mcp.js';
+import { hasKubectl, kubectl, rawLogsArgs } from './support/kubectl.js';
 
-/** How the server finds a cluster: kubeconfig paths, contexts, exec plugins, MCPB placeholders, no cluster. */
+/**
+ * How the server finds and reaches a cluster: kubeconfig paths, contexts, exec plugins, token files,
+ * impersonation, http servers, MCPB placeholders, no cluster; compared with real kubectl where it can be.
+ */
+if (!hasKubectl) console.warn('SKIPPED (kubectl comparisons only): /usr/bin/kubectl is not installed');
 let sandbox: Sandbox;
 let dir: string;
 
@@ -116,5 +121,284 @@ describe('over MCP', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/Context "nope" is not in the kubeconfig/);
     expect(r.stdout).toBe('');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Cluster access exactly like kubectl: each case through the built server over MCP and through real kubectl.
+
+const NODE = NODE_NAMES.worker1;
+
+function kubeconfigFile(name: string, text: string, inDir = dir): string {
+  const file = path.join(inDir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+function sandboxCluster(extra = ''): string {
+  return `- name: sandbox
+  cluster:
+    server: ${JSON.stringify(sandbox.apiserverUrl)}
+    certificate-authority: ${JSON.stringify(sandbox.caPath)}
+${extra}`;
+}
+
+function oneContext(user: string, clusterExtra = ''): string {
+  return `apiVersion: v1
+kind: Config
+clusters:
+${sandboxCluster(clusterExtra)}users:
+- name: u
+  user:
+${user}
+contexts:
+- name: c
+  context: { cluster: sandbox, user: u }
+current-context: c
+`;
+}
+
+function script(name: string, body: string, inDir = dir): string {
+  const file = path.join(inDir, name);
+  writeFileSync(file, `#!/bin/sh\n${body}\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+const cred = (token: string, extra = '') => `{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${token}"${extra}}}`;
+
+async function queryLogs(kc: string, env: Record<string, string> = {}, args: string[] = []) {
+  const mcp = await startMcp({ args: ['--kubeconfig', kc, ...args], env });
+  try {
+    return await mcp.call('query_node_logs', { node: NODE, query: 'kubelet', tailLines: 5 });
+  } finally {
+    await mcp.close();
+  }
+}
+
+async function kubectlLogs(kc: string, env: Record<string, string> = {}) {
+  return kubectl(rawLogsArgs(NODE), { kubeconfig: kc, home: dir, env });
+}
+
+/** Runs `dist/index.js` to the point where it loads the kubeconfig; a bad one makes it exit 2 with a message. */
+async function startupError(kc: string): Promise<{ status: number | null; stderr: string }> {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, ['dist/index.js', '--kubeconfig', kc], { encoding: 'utf8', input: '', timeout: 20_000 });
+  return { status: r.status, stderr: r.stderr };
+}
+
+describe('kubeconfig files are loaded as kubectl loads them', () => {
+  it('an empty file in the list, and broken entries the chosen context does not use, are ignored', async () => {
+    const empty = kubeconfigFile('empty.yaml', '');
+    const messy = kubeconfigFile(
+      'messy.yaml',
+      `apiVersion: v1
+kind: Config
+clusters:
+- name: placeholder
+  cluster: {}
+${sandboxCluster()}users:
+- name: unused-broken
+  user:
+    tokenFile: /nope/token
+- name: u
+  user:
+    token: ${JSON.stringify(sandbox.tokens.admin)}
+contexts:
+- name: half-made
+  context: { cluster: "", namespace: kube-system }
+- name: c
+  context: { cluster: sandbox, user: u }
+current-context: c
+`,
+    );
+    const list = `${empty}${path.delimiter}${messy}`;
+    const res = await queryLogs(list);
+    expect(res.isError, res.text).toBeFalsy();
+    expect(res.text).toMatch(/kubelet/);
+    if (hasKubectl) {
+      const k = await kubectl(rawLogsArgs(NODE), { home: dir, env: { KUBECONFIG: list } });
+      expect(k.code, k.stderr).toBe(0);
+    }
+  });
+
+  it('a broken entry that IS in use is named precisely at startup', async () => {
+    const kc = kubeconfigFile(
+      'no-server.yaml',
+      `apiVersion: v1
+kind: Config
+clusters:
+- name: placeholder
+  cluster: {}
+users:
+- name: u
+  user: { token: x }
+contexts:
+- name: c
+  context: { cluster: placeholder, user: u }
+current-context: c
+`,
+    );
+    const r = await startupError(kc);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cluster "placeholder" \(.*no-server\.yaml\) has no server\. Set it/);
+    if (hasKubectl) expect((await kubectlLogs(kc)).code).not.toBe(0);
+  });
+
+  it('a context naming a user that does not exist: says so at startup instead of a misleading TLS error', async () => {
+    const kc = kubeconfigFile('ghost-user.yaml', oneContext(`    token: x`).replace('user: u }', 'user: ghost }'));
+    const r = await startupError(kc);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/context "c" .* names user "ghost", which is not in the kubeconfig\. Users: u\./);
+    expect(r.stderr).not.toMatch(/certificate|TLS/i);
+    if (hasKubectl) {
+      const k = await kubectlLogs(kc);
+      expect(k.code).not.toBe(0);
+      console.info(`kubectl, context with an unknown user: ${k.stderr.trim()}`);
+    }
+  });
+
+  it('a context without a user goes out anonymous with the cluster TLS intact: a 401, not a CA error', async () => {
+    const kc = kubeconfigFile('no-user.yaml', oneContext(`    token: x`).replace('{ cluster: sandbox, user: u }', '{ cluster: sandbox }'));
+    const res = await queryLogs(kc);
+    expect(res.isError).toBe(true);
+    expect(res.text).toMatch(/401.*context "c" has no user, so requests went out anonymous/);
+    expect(res.text).not.toMatch(/TLS|certificate-authority/i);
+    if (hasKubectl) {
+      const k = await kubectlLogs(kc);
+      // kubectl, without a user, tries to prompt for a username and fails on the closed stdin.
+      expect(k.code).not.toBe(0);
+      expect(k.stderr).toMatch(/EOF|Unauthorized/i);
+    }
+  });
+
+  it('a plain http:// server (kubectl proxy style) works, and gets no credentials in clear text, as from kubectl', async () => {
+    const { startFaultApiserver, serveLog } = await import('./support/fault-apiserver.js');
+    const plain = await startFaultApiserver({ http: true, anonymous: true, nodes: { [NODE]: serveLog('Nov 27 04:00:01 n kubelet[1]: I1127 plain http fine\n') } });
+    try {
+      // The fault kubeconfig carries a token: neither kubectl nor the server may send it over http://.
+      const kc = await plain.kubeconfig();
+      const mcp = await startMcp({ args: ['--kubeconfig', kc] });
+      try {
+        const nodes = await mcp.call('list_nodes', {});
+        expect(nodes.isError, nodes.text).toBeFalsy();
+        const logs = await mcp.call('query_node_logs', { node: NODE, query: 'kubelet', tailLines: 5 });
+        expect(logs.isError, logs.text).toBeFalsy();
+        expect(logs.text).toMatch(/plain http fine/);
+      } finally {
+        await mcp.close();
+      }
+      expect(plain.records.some((r) => r.path === '/api/v1/nodes')).toBe(true);
+      expect(plain.records.filter((r) => r.sentAuthorization)).toEqual([]);
+      if (hasKubectl) {
+        plain.records.length = 0;
+        const k = await kubectlLogs(kc);
+        expect(k.code, k.stderr).toBe(0);
+        expect(k.stdout).toMatch(/plain http fine/);
+        expect(plain.records.filter((r) => r.sentAuthorization)).toEqual([]);
+      }
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('an http:// server that wants credentials: the 401 says why none were sent', async () => {
+    const { startFaultApiserver, serveLog } = await import('./support/fault-apiserver.js');
+    const plain = await startFaultApiserver({ http: true, nodes: { [NODE]: serveLog('x\n') } });
+    try {
+      const mcp = await startMcp({ args: ['--kubeconfig', await plain.kubeconfig()] });
+      try {
+        const res = await mcp.call('list_nodes', {});
+        expect(res.isError).toBe(true);
+        expect(res.text).toMatch(/401.*never sent to a plain http:\/\/ server/);
+      } finally {
+        await mcp.close();
+      }
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+describe('tokenFile', () => {
+  it('relative to the kubeconfig, trailing newline trimmed; token-file too', async () => {
+    const sub = mkdtempSync(path.join(dir, 'tf-'));
+    writeFileSync(path.join(sub, 'token'), `${sandbox.tokens.admin}\n`);
+    for (const field of ['tokenFile', 'token-file']) {
+      const kc = kubeconfigFile(`${field}.yaml`, oneContext(`    ${field}: token`), sub);
+      const res = await queryLogs(kc);
+      expect(res.isError, `${field}: ${res.text}`).toBeFalsy();
+      expect(res.text).toMatch(/kubelet/);
+      if (hasKubectl && field === 'tokenFile') {
+        const k = await kubectlLogs(kc);
+        expect(k.code, k.stderr).toBe(0);
+      }
+    }
+  });
+
+  it('a rotated token is picked up: after a 401 the file is read again', async () => {
+    const sub = mkdtempSync(path.join(dir, 'rot-'));
+    const tokenPath = path.join(sub, 'token');
+    writeFileSync(tokenPath, 'expired-token\n');
+    const kc = kubeconfigFile('rot.yaml', oneContext(`    tokenFile: ${JSON.stringify(tokenPath)}`), sub);
+    const mcp = await startMcp({ args: ['--kubeconfig', kc] });
+    try {
+      const first = await mcp.call('list_nodes', {});
+      expect(first.isError).toBe(true);
+      expect(first.text).toMatch(/401/);
+      writeFileSync(tokenPath, `${sandbox.tokens.admin}\n`);
+      const second = await mcp.call('list_nodes', {});
+      expect(second.isError, second.text).toBeFalsy();
+      expect(second.text).toContain(NODE);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('a missing tokenFile names the field, the user and the path', async () => {
+    const kc = kubeconfigFile('tf-missing.yaml', oneContext(`    tokenFile: does-not-exist`));
+    const mcp = await startMcp({ args: ['--kubeconfig', kc] });
+    try {
+      const res = await mcp.call('list_nodes', {});
+      expect(res.isError).toBe(true);
+      expect(res.text).toContain(`Cannot read tokenFile of user "u" ${path.join(dir, 'does-not-exist')} (ENOENT)`);
+    } finally {
+      await mcp.close();
+    }
+  });
+});
+
+describe('impersonation', () => {
+  it('as, as-groups, as-uid and as-user-extra all reach the apiserver, exactly as kubectl sends them', async () => {
+    const kc = kubeconfigFile(
+      'impersonate.yaml',
+      oneContext(`    token: ${JSON.stringify(sandbox.tokens.admin)}
+    as: alice
+    as-uid: "1234"
+    as-groups: [system:masters, team-a]
+    as-user-extra:
+      scopes: [view, "cluster/read"]
+      reason: [oncall]`),
+    );
+    sandbox.requestLog.clear();
+    const res = await queryLogs(kc);
+    expect(res.isError, res.text).toBeFalsy();
+    const ours = sandbox.requestLog.entries.filter((e) => e.node === NODE).map((e) => e.impersonated);
+    const want = { user: 'alice', uid: '1234', groups: ['system:masters', 'team-a'], extra: { scopes: ['view', 'cluster/read'], reason: ['oncall'] } };
+    expect(ours[0]).toEqual(want);
+    if (hasKubectl) {
+      sandbox.requestLog.clear();
+      const k = await kubectlLogs(kc);
+      expect(k.code, k.stderr).toBe(0);
+      const theirs = sandbox.requestLog.entries.filter((e) => e.node === NODE).map((e) => e.impersonated);
+      expect(theirs[0]).toEqual(want);
+    }
+  });
+
+  it('as without the groups is a different identity: the answer names the impersonated user', async () => {
+    const kc = kubeconfigFile('impersonate-restricted.yaml', oneContext(`    token: ${JSON.stringify(sandbox.tokens.admin)}\n    as: sandbox-restricted`));
+    const res = await queryLogs(kc);
+    expect(res.isError).toBe(true);
+    expect(res.text).toMatch(/sandbox-restricted.*nodes\/proxy/);
   });
 });

@@ -87,14 +87,14 @@ export class Credentials {
       else if (cluster.caData) tls.ca = Buffer.from(cluster.caData, 'base64');
     }
     let used: ExecCredential | undefined;
-    if (user) {
+    // kubectl (clientcmd) applies a user's credentials and impersonation only over TLS: nothing secret
+    // travels in clear text to an http:// server (a kubectl proxy adds its own).
+    if (user && isHttps) {
       const who = `user ${JSON.stringify(user.name)}`;
-      if (isHttps) {
-        if (user.certFile) tls.cert = await this.file(user.certFile, `client-certificate of ${who}`, 'Fix client-certificate in the kubeconfig.');
-        else if (user.certData) tls.cert = Buffer.from(user.certData, 'base64');
-        if (user.keyFile) tls.key = await this.file(user.keyFile, `client-key of ${who}`, 'Fix client-key in the kubeconfig.');
-        else if (user.keyData) tls.key = Buffer.from(user.keyData, 'base64');
-      }
+      if (user.certFile) tls.cert = await this.file(user.certFile, `client-certificate of ${who}`, 'Fix client-certificate in the kubeconfig.');
+      else if (user.certData) tls.cert = Buffer.from(user.certData, 'base64');
+      if (user.keyFile) tls.key = await this.file(user.keyFile, `client-key of ${who}`, 'Fix client-key in the kubeconfig.');
+      else if (user.keyData) tls.key = Buffer.from(user.keyData, 'base64');
       if (user.tokenFile) {
         const token = (await this.file(user.tokenFile, `tokenFile of ${who}`, 'Fix tokenFile in the kubeconfig (a relative path is relative to the kubeconfig file), or refresh the token.')).toString('utf8').trim();
         if (!token) throw new KubeError('unauthorized', `The tokenFile of ${who} (${user.tokenFile}) is empty. Write the token into it, or fix tokenFile in the kubeconfig.`);

@@ -5,7 +5,7 @@ export function describeKubeFailure(err: unknown, doing: string): string {
   if (err instanceof KubeError) {
     switch (err.kind) {
       case 'unauthorized':
-        return `The API server rejected the credentials while ${doing} (401${err.statusMessage ? `: ${err.statusMessage}` : ''}). The kubeconfig's token or certificate is missing, invalid or expired: refresh it (log in again) and retry.`;
+        return `The API server rejected the credentials while ${doing} (401${err.statusMessage ? `: ${err.statusMessage}` : ''}). ${err.remedy ?? "The kubeconfig's token or certificate is missing, invalid or expired: refresh it (log in again) and retry."}`;
       case 'forbidden':
         return `Access denied while ${doing}: ${err.message}. This server needs RBAC "get" and "list" on "nodes" and "get" on "nodes/proxy" (a ClusterRole rule {apiGroups: [""], resources: ["nodes"], verbs: ["get","list"]} and {apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"]}).`;
       case 'not-found':

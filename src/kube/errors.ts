@@ -29,6 +29,8 @@ export class KubeError extends Error {
     /** Message of a Kubernetes Status body, when there was one. */
     readonly statusMessage?: string,
     readonly retryAfterMs?: number,
+    /** What to do, when the transport knows better than the generic advice for this kind (e.g. a 401 sent anonymous). */
+    readonly remedy?: string,
   ) {
     super(message);
     this.name = 'KubeError';

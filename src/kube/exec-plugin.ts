@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ClusterEntry, ExecConfig } from './kubeconfig.js';
 import { KubeError, excerpt } from './errors.js';
@@ -94,7 +95,9 @@ export class ExecPlugin {
       const cluster: Record<string, unknown> = { server: c.server };
       if (c.tlsServerName) cluster['tls-server-name'] = c.tlsServerName;
       if (c.skipTLSVerify) cluster['insecure-skip-tls-verify'] = true;
-      if (c.caData) cluster['certificate-authority-data'] = c.caData;
+      // client-go hands the CA as data even when the kubeconfig names a file.
+      const ca = c.caData ?? readCaFile(c.caFile);
+      if (ca) cluster['certificate-authority-data'] = ca;
       if (c.proxyUrl) cluster['proxy-url'] = c.proxyUrl;
       if (c.execExtension !== undefined) cluster.config = c.execExtension;
       spec.cluster = cluster;
@@ -205,5 +208,14 @@ export class ExecPlugin {
       if (Number.isNaN(expiresAt)) throw bad(`expirationTimestamp ${JSON.stringify(s.expirationTimestamp)} is not a time`);
     }
     return { token, cert, key, expiresAt };
+  }
+}
+
+function readCaFile(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    return readFileSync(file).toString('base64');
+  } catch {
+    return undefined;
   }
 }

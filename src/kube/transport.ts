@@ -65,6 +65,15 @@ export class KubeTransport {
     this.credentials = new Credentials(access);
   }
 
+  /** Why requests carry no credentials at all, when they do not (a 401 then needs this advice, not "refresh your token"). */
+  private anonymousRemedy(): string | undefined {
+    if (this.url.protocol === 'http:')
+      return `Credentials are never sent to a plain http:// server (kubectl does not send them either): use the cluster's https:// address, or point the server at a kubectl proxy, which adds them.`;
+    if (!this.access.user)
+      return `The kubeconfig's context ${JSON.stringify(this.access.context)} has no user, so requests went out anonymous. Give it one (kubectl config set-context ${this.access.context} --user=NAME) with a token, client certificate or exec plugin.`;
+    return undefined;
+  }
+
   /** The credential plugin's name, if the user has one (for messages). */
   get pluginName(): string | undefined {
     return this.credentials.plugin?.name;
@@ -200,7 +209,11 @@ export class KubeTransport {
   /** GET/POST JSON; any non-2xx answer becomes a KubeError carrying the Status message. */
   async json<T>(req: KubeRequest, maxBytes = 64 * 1024 * 1024): Promise<T> {
     const res = await this.requestText({ ...req, headers: { Accept: 'application/json', ...req.headers } }, maxBytes);
-    if (res.status < 200 || res.status > 299) throw statusError(res.status, res.text, res.headers['retry-after'], res.headers['content-type']);
+    if (res.status < 200 || res.status > 299) {
+      const err = statusError(res.status, res.text, res.headers['retry-after'], res.headers['content-type']);
+      const remedy = res.status === 401 ? this.anonymousRemedy() : undefined;
+      throw remedy ? new KubeError(err.kind, err.message, err.status, err.statusMessage, err.retryAfterMs, remedy) : err;
+    }
     if (res.truncated) throw new KubeError('protocol', `The API server's answer to ${req.path.split('?')[0]} was larger than ${maxBytes} bytes; narrow the request (e.g. a labelSelector or a smaller limit).`);
     try {
       return JSON.parse(res.text) as T;

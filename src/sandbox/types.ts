@@ -63,6 +63,8 @@ export interface RequestRecord {
   rawQuery: string;
   /** authenticated user name, or undefined when unauthenticated */
   user?: string;
+  /** Who the request asked to act as (Impersonate-* headers), as the apiserver parsed them. */
+  impersonated?: { user: string; uid?: string; groups: string[]; extra: Record<string, string[]> };
   /** node name when this is a /api/v1/nodes/{n}/proxy/... request */
   node?: string;
   /** proxied sub-path, e.g. "logs/" or "configz" */

@@ -36,6 +36,8 @@ export interface FaultRecord {
   end?: number;
   /** The client went away before the answer was complete. */
   aborted: boolean;
+  /** Whether the request carried an Authorization header. */
+  sentAuthorization?: boolean;
 }
 
 export interface FaultApiserverOptions {
@@ -46,6 +48,8 @@ export interface FaultApiserverOptions {
   certs?: ServingCerts;
   /** Plain HTTP instead of HTTPS. */
   http?: boolean;
+  /** Serve without checking the bearer token (as a kubectl proxy in front of a cluster does). */
+  anonymous?: boolean;
   /** Runs before routing; return true when it answered (e.g. a 500 on the node list). */
   intercept?: (req: http.IncomingMessage, res: http.ServerResponse, record: FaultRecord) => boolean;
 }
@@ -113,7 +117,7 @@ export async function startFaultApiserver(opts: FaultApiserverOptions): Promise<
 
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const record: FaultRecord = { id: nextId++, method: req.method ?? 'GET', path: url.pathname, rawQuery: url.search.slice(1), range: req.headers.range, start: Date.now(), aborted: false };
+    const record: FaultRecord = { id: nextId++, method: req.method ?? 'GET', path: url.pathname, rawQuery: url.search.slice(1), range: req.headers.range, start: Date.now(), aborted: false, sentAuthorization: req.headers.authorization !== undefined };
     records.push(record);
     open++;
     res.on('close', () => {
@@ -134,7 +138,7 @@ export async function startFaultApiserver(opts: FaultApiserverOptions): Promise<
       res.end(body);
     };
     if (opts.intercept?.(req, res, record)) return;
-    if (req.headers.authorization !== `Bearer ${FAULT_TOKEN}`) return json(401, status(401, 'Unauthorized', 'Unauthorized'));
+    if (!opts.anonymous && req.headers.authorization !== `Bearer ${FAULT_TOKEN}`) return json(401, status(401, 'Unauthorized', 'Unauthorized'));
     if (url.pathname === '/api/v1/nodes') {
       const selector = url.searchParams.get('labelSelector');
       const items = [...nodeObjects.values()].filter((n) => matchesSelector(n.metadata.labels, selector));

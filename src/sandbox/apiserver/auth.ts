@@ -26,6 +26,40 @@ export function authenticate(authorization: string | undefined, tokens: Tokens):
   return undefined;
 }
 
+/** What a request asked to act as (kube-apiserver's impersonation headers). */
+export interface Impersonation {
+  user: string;
+  uid?: string;
+  groups: string[];
+  extra: Record<string, string[]>;
+}
+
+/**
+ * kube-apiserver's impersonation filter: Impersonate-User, -Group (repeated), -Uid and -Extra-<key>
+ * (percent-encoded key). Groups, uid or extra without a user is a 400; only a user allowed to impersonate
+ * (here: system:masters) may; the result is the impersonated identity, authenticated.
+ */
+export function impersonate(user: User, headers: Record<string, string | string[] | undefined>): { as?: User; asked?: Impersonation; error?: { code: 400 | 403; message: string } } {
+  const all = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+  const name = all(headers['impersonate-user'])[0];
+  const groups = all(headers['impersonate-group']);
+  const uid = all(headers['impersonate-uid'])[0];
+  const extra: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (!k.startsWith('impersonate-extra-')) continue;
+    extra[decodeURIComponent(k.slice('impersonate-extra-'.length))] = all(v);
+  }
+  if (!name) {
+    if (groups.length || uid || Object.keys(extra).length)
+      return { error: { code: 400, message: `requested [${[...groups.map((g) => `{Group ${g}}`), ...(uid ? [`{UID ${uid}}`] : [])].join(' ')}] without impersonating a user` } };
+    return {};
+  }
+  const asked: Impersonation = { user: name, uid, groups, extra };
+  if (!user.groups.includes('system:masters'))
+    return { asked, error: { code: 403, message: `users "${name}" is forbidden: User "${user.name}" cannot impersonate resource "users" in API group "" at the cluster scope` } };
+  return { asked, as: { name, groups: [...new Set([...groups, 'system:authenticated'])] } };
+}
+
 /** The authorizer's view of a request, as in SubjectAccessReview spec.resourceAttributes / nonResourceAttributes. */
 export type Attributes =
   | { kind: 'resource'; verb: string; group: string; resource: string; subresource?: string; name?: string; namespace?: string }

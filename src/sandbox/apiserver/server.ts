@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { ServingCerts } from '../certs.js';
 import type { SandboxRequestLog } from '../request-log.js';
 import type { RequestRecord } from '../types.js';
-import { authenticate, authorize, verbFor, type Attributes, type Tokens, type User } from './auth.js';
+import { authenticate, authorize, impersonate, verbFor, type Attributes, type Tokens, type User } from './auth.js';
 import { aggregated, apiGroupList, apiVersions, authzGroupDoc, authzV1Resources, AUTHZ_GROUP, coreV1Resources, wantsAggregated, wantsTable } from './discovery.js';
 import { ListError, nodeTable, type NodeStore } from './node-store.js';
 import { proxyToKubelet } from './proxy.js';
@@ -164,7 +164,7 @@ export async function startApiserver(o: ApiserverOptions): Promise<RunningApiser
 
   async function handle(req: IncomingMessage, res: ServerResponse, rec: RequestRecord, rawPath: string, rawQuery: string): Promise<void> {
     const method = req.method ?? 'GET';
-    const user = authenticate(req.headers.authorization, o.tokens);
+    let user = authenticate(req.headers.authorization, o.tokens);
     if (user) rec.user = user.name;
     const query = new URLSearchParams(rawQuery);
     let info: RequestInfo;
@@ -175,6 +175,10 @@ export async function startApiserver(o: ApiserverOptions): Promise<RunningApiser
       throw e;
     }
     if (!user) return sendStatus(res, unauthorized());
+    const imp = impersonate(user, req.headers);
+    if (imp.asked) rec.impersonated = imp.asked;
+    if (imp.error) return sendStatus(res, status(imp.error.code, imp.error.code === 400 ? 'BadRequest' : 'Forbidden', imp.error.message));
+    if (imp.as) user = imp.as;
 
     if (info.resource && info.group === '' && info.version === 'v1' && info.resourceName === 'nodes' && info.subresource === 'proxy' && info.name) {
       rec.node = info.name;
