@@ -402,3 +402,179 @@ describe('impersonation', () => {
     expect(res.text).toMatch(/sandbox-restricted.*nodes\/proxy/);
   });
 });
+
+describe('exec credential plugins, run the way client-go runs them', () => {
+  function execUser(command: string, more = ''): string {
+    return `    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: ${JSON.stringify(command)}
+      interactiveMode: IfAvailable
+${more}`;
+  }
+
+  it('relative command resolved against the kubeconfig, env entries, KUBERNETES_EXEC_INFO (interactive false, cluster info) and no stdin: same as kubectl', async () => {
+    const sub = mkdtempSync(path.join(dir, 'exec-rel-'));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(path.join(sub, 'bin'));
+    script(
+      'bin/plugin.sh',
+      `printf '%s' "$KUBERNETES_EXEC_INFO" > "$DUMP.info"
+printf '%s' "$PLUGIN_GREETING" > "$DUMP.env"
+if read -r line; then echo "read:$line"; else echo eof; fi > "$DUMP.stdin"
+echo '${cred(sandbox.tokens.admin)}'`,
+      sub,
+    );
+    const kc = kubeconfigFile(
+      'exec-rel.yaml',
+      oneContext(
+        execUser('./bin/plugin.sh', `      env:\n      - name: PLUGIN_GREETING\n        value: hello from the kubeconfig\n      provideClusterInfo: true\n`),
+        `    extensions:\n    - name: client.authentication.k8s.io/exec\n      extension:\n        audience: sandbox-audience\n`,
+      ),
+      sub,
+    );
+    const ours = path.join(sub, 'ours');
+    const res = await queryLogs(kc, { DUMP: ours });
+    expect(res.isError, res.text).toBeFalsy();
+    const { readFileSync } = await import('node:fs');
+    const info = JSON.parse(readFileSync(`${ours}.info`, 'utf8'));
+    expect(info).toMatchObject({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      spec: { interactive: false, cluster: { server: sandbox.apiserverUrl, config: { audience: 'sandbox-audience' } } },
+    });
+    expect(info.spec.cluster['certificate-authority-data']).toBe(readFileSync(sandbox.caPath).toString('base64'));
+    expect(readFileSync(`${ours}.env`, 'utf8')).toBe('hello from the kubeconfig');
+    expect(readFileSync(`${ours}.stdin`, 'utf8').trim()).toBe('eof');
+    if (hasKubectl) {
+      const theirs = path.join(sub, 'theirs');
+      const k = await kubectlLogs(kc, { DUMP: theirs });
+      expect(k.code, k.stderr).toBe(0);
+      expect(info).toEqual(JSON.parse(readFileSync(`${theirs}.info`, 'utf8')));
+      expect(readFileSync(`${theirs}.env`, 'utf8')).toBe('hello from the kubeconfig');
+      expect(readFileSync(`${theirs}.stdin`, 'utf8').trim()).toBe('eof');
+    }
+  });
+
+  it('a plugin that prompts on stdin fails at once with its own message (it used to hang every call)', async () => {
+    const plugin = script('prompting.sh', `printf 'Password: ' >&2\nif ! read -r pw; then echo "session expired and no terminal to ask for the password" >&2; exit 1; fi\necho '${cred(sandbox.tokens.admin)}'`);
+    const kc = kubeconfigFile('exec-prompt.yaml', oneContext(execUser(plugin)));
+    const mcp = await startMcp({ args: ['--kubeconfig', kc, '--api-timeout', '5s', '--call-timeout', '8s'] });
+    try {
+      const t0 = Date.now();
+      const res = await mcp.call('list_nodes', {});
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(res.isError).toBe(true);
+      // (What follows "Password:" is redacted as if it were one: error text is an output path like any other.)
+      expect(res.text).toMatch(/credential plugin "prompting\.sh" failed \(exit code 1\): Password: .*expired and no terminal to ask for the password/);
+    } finally {
+      await mcp.close();
+    }
+    if (hasKubectl) {
+      const k = await kubectlLogs(kc);
+      expect(k.code).not.toBe(0);
+      expect(k.stderr).toMatch(/session expired and no terminal/);
+    }
+  });
+
+  it('a plugin that never answers: each call errors within its timeout naming the plugin, the plugin is killed, the server keeps serving', async () => {
+    const pids = path.join(dir, 'hanging.pids');
+    const plugin = script('hanging.sh', `echo $$ >> ${JSON.stringify(pids)}\nexec sleep 600`);
+    const kc = kubeconfigFile('exec-hang.yaml', oneContext(execUser(plugin)));
+    const mcp = await startMcp({ args: ['--kubeconfig', kc, '--api-timeout', '2s', '--call-timeout', '4s'] });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const t0 = Date.now();
+        const res = await mcp.call(i === 0 ? 'list_nodes' : 'query_node_logs', i === 0 ? {} : { node: NODE, query: 'kubelet' });
+        const took = Date.now() - t0;
+        expect(res.isError).toBe(true);
+        expect(took).toBeLessThan(6000);
+        expect(res.text).toMatch(/credential plugin "hanging\.sh" gave no credentials within \d+(\.\d)? s/);
+      }
+      const { readFileSync } = await import('node:fs');
+      const started = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+      expect(started.length).toBeGreaterThanOrEqual(2);
+      // Every run was killed when its last caller gave up: none is left behind.
+      const alive = () =>
+        started.filter((pid) => {
+          try {
+            process.kill(pid, 0);
+            return true;
+          } catch {
+            return false;
+          }
+        });
+      const deadline = Date.now() + 3000;
+      while (alive().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(alive()).toEqual([]);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('one run however many calls wait, cached until expirationTimestamp; an expired credential is renewed', async () => {
+    const runs = path.join(dir, 'cache.runs');
+    const far = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const plugin = script('caching.sh', `echo run >> ${JSON.stringify(runs)}\nsleep 0.5\necho '${cred(sandbox.tokens.admin, `,"expirationTimestamp":"'"$EXPIRES"'"`)}'`);
+    const kc = kubeconfigFile('exec-cache.yaml', oneContext(execUser(plugin)));
+    const { readFileSync, rmSync: rm } = await import('node:fs');
+    const count = () => readFileSync(runs, 'utf8').trim().split('\n').length;
+    let mcp = await startMcp({ args: ['--kubeconfig', kc], env: { EXPIRES: far } });
+    try {
+      const all = await Promise.all([
+        mcp.call('list_nodes', {}),
+        mcp.call('query_node_logs', { node: NODE, query: 'kubelet', tailLines: 2 }),
+        mcp.call('check_node_log_support', { node: NODE }),
+        mcp.call('list_nodes', {}),
+      ]);
+      for (const r of all) expect(r.isError, r.text).toBeFalsy();
+      expect(count()).toBe(1);
+    } finally {
+      await mcp.close();
+    }
+    rm(runs);
+    mcp = await startMcp({ args: ['--kubeconfig', kc], env: { EXPIRES: '2020-01-01T00:00:00Z' } });
+    try {
+      expect((await mcp.call('list_nodes', {})).isError).toBeFalsy();
+      expect((await mcp.call('list_nodes', {})).isError).toBeFalsy();
+      expect(count()).toBe(2);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('a cached credential the apiserver rejects (401) is dropped and the plugin asked again', async () => {
+    const tokenPath = path.join(dir, 'plugin-token');
+    writeFileSync(tokenPath, 'stale-token');
+    const plugin = script('rotating.sh', `echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"'"$(cat ${JSON.stringify(tokenPath)})"'"}}'`);
+    const kc = kubeconfigFile('exec-401.yaml', oneContext(execUser(plugin)));
+    const mcp = await startMcp({ args: ['--kubeconfig', kc] });
+    try {
+      expect((await mcp.call('list_nodes', {})).text).toMatch(/401/);
+      writeFileSync(tokenPath, sandbox.tokens.admin);
+      const res = await mcp.call('list_nodes', {});
+      expect(res.isError, res.text).toBeFalsy();
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('a plugin that is not installed: the message carries its installHint', async () => {
+    const kc = kubeconfigFile(
+      'exec-missing.yaml',
+      oneContext(execUser('kubectl-oidc_login-not-installed', `      args: [get-token]\n      installHint: |\n        kubelogin is required: brew install int128/kubelogin/kubelogin\n`)),
+    );
+    const mcp = await startMcp({ args: ['--kubeconfig', kc] });
+    try {
+      const res = await mcp.call('list_nodes', {});
+      expect(res.isError).toBe(true);
+      expect(res.text).toMatch(/credential plugin "kubectl-oidc_login-not-installed" was not found.*Its install hint: kubelogin is required: brew install int128\/kubelogin\/kubelogin/);
+    } finally {
+      await mcp.close();
+    }
+    if (hasKubectl) {
+      const k = await kubectlLogs(kc);
+      expect(k.code).not.toBe(0);
+      expect(k.stderr).toMatch(/kubelogin is required/);
+    }
+  });
+});
