@@ -578,3 +578,42 @@ echo '${cred(sandbox.tokens.admin)}'`,
     }
   });
 });
+
+describe('client certificates from an exec plugin', () => {
+  it('are presented in the TLS handshake (no token at all), as kubectl presents them', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { readFileSync } = await import('node:fs');
+    const { startFaultApiserver, serveLog } = await import('./support/fault-apiserver.js');
+    const sub = mkdtempSync(path.join(dir, 'client-cert-'));
+    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: sub, stdio: 'ignore' });
+    ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=client-ca', '-days', '2');
+    ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=fault-admin');
+    ssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '2');
+    writeFileSync(
+      path.join(sub, 'cred.json'),
+      JSON.stringify({
+        apiVersion: 'client.authentication.k8s.io/v1',
+        kind: 'ExecCredential',
+        status: { clientCertificateData: readFileSync(path.join(sub, 'client.crt'), 'utf8'), clientKeyData: readFileSync(path.join(sub, 'client.key'), 'utf8') },
+      }),
+    );
+    const plugin = script('cert-plugin.sh', `cat ${JSON.stringify(path.join(sub, 'cred.json'))}`, sub);
+    const fault = await startFaultApiserver({ clientCaPem: readFileSync(path.join(sub, 'ca.crt'), 'utf8'), nodes: { [NODE]: serveLog('Nov 27 04:00:01 n kubelet[1]: I1127 by client certificate\n') } });
+    try {
+      const kc = await fault.kubeconfig({ exec: { command: plugin } });
+      const res = await queryLogs(kc);
+      expect(res.isError, res.text).toBeFalsy();
+      expect(res.text).toMatch(/by client certificate/);
+      expect(fault.records.length).toBeGreaterThan(0);
+      expect(fault.records.every((r) => r.clientCertCN === 'fault-admin' && !r.sentAuthorization)).toBe(true);
+      if (hasKubectl) {
+        fault.records.length = 0;
+        const k = await kubectlLogs(kc);
+        expect(k.code, k.stderr).toBe(0);
+        expect(fault.records.every((r) => r.clientCertCN === 'fault-admin' && !r.sentAuthorization)).toBe(true);
+      }
+    } finally {
+      await fault.close();
+    }
+  });
+});

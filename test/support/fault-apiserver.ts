@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type tls from 'node:tls';
 import type net from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,8 @@ export interface FaultRecord {
   aborted: boolean;
   /** Whether the request carried an Authorization header. */
   sentAuthorization?: boolean;
+  /** CN of a verified TLS client certificate. */
+  clientCertCN?: string;
 }
 
 export interface FaultApiserverOptions {
@@ -50,6 +53,8 @@ export interface FaultApiserverOptions {
   http?: boolean;
   /** Serve without checking the bearer token (as a kubectl proxy in front of a cluster does). */
   anonymous?: boolean;
+  /** Also accept a TLS client certificate with CN=fault-admin signed by this CA (PEM), as kube-apiserver's --client-ca-file. */
+  clientCaPem?: string;
   /** Runs before routing; return true when it answered (e.g. a 500 on the node list). */
   intercept?: (req: http.IncomingMessage, res: http.ServerResponse, record: FaultRecord) => boolean;
 }
@@ -138,7 +143,10 @@ export async function startFaultApiserver(opts: FaultApiserverOptions): Promise<
       res.end(body);
     };
     if (opts.intercept?.(req, res, record)) return;
-    if (!opts.anonymous && req.headers.authorization !== `Bearer ${FAULT_TOKEN}`) return json(401, status(401, 'Unauthorized', 'Unauthorized'));
+    const tlsSocket = req.socket as tls.TLSSocket;
+    if (opts.clientCaPem && tlsSocket.authorized) record.clientCertCN = String(tlsSocket.getPeerCertificate().subject?.CN ?? '');
+    const byCert = record.clientCertCN === 'fault-admin';
+    if (!opts.anonymous && !byCert && req.headers.authorization !== `Bearer ${FAULT_TOKEN}`) return json(401, status(401, 'Unauthorized', 'Unauthorized'));
     if (url.pathname === '/api/v1/nodes') {
       const selector = url.searchParams.get('labelSelector');
       const items = [...nodeObjects.values()].filter((n) => matchesSelector(n.metadata.labels, selector));
@@ -161,7 +169,7 @@ export async function startFaultApiserver(opts: FaultApiserverOptions): Promise<
     }
   };
 
-  const server = opts.http ? http.createServer(handler) : https.createServer({ cert: certs.certPem, key: certs.keyPem }, handler);
+  const server = opts.http ? http.createServer(handler) : https.createServer({ cert: certs.certPem, key: certs.keyPem, ...(opts.clientCaPem ? { ca: opts.clientCaPem, requestCert: true, rejectUnauthorized: false } : {}) }, handler);
   server.on('connection', (s: net.Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
