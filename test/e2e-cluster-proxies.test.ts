@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, NODE_NAMES, type Sandbox } from '../src/sandbox/index.js';
+import { generateServingCerts, type ServingCerts } from '../src/sandbox/certs.js';
 import { startMcp } from './support/mcp.js';
 import { DANTED, SQUID, canUnshareMount, freePort, startDante, startSquid, type ProxyDaemon } from './support/proxy-daemons.js';
 import { hasKubectl, kubectl, rawLogsArgs } from './support/kubectl.js';
@@ -29,12 +30,14 @@ let squid: ProxyDaemon;
 let dante: ProxyDaemon;
 let dir: string;
 let port: string;
+let proxyCerts: ServingCerts;
+let proxyCaFile: string;
 
 /** One proxy-only name per case, so each case finds its own lines in the proxies' logs. */
-const NAMES = ['pu-http', 'pu-socks', 'pu-socks5h', 'env-upper', 'env-lower', 'noproxy', 'noproxy-star', 'down'].map((n) => `${n}.apiserver.proxy-only.test`);
+const NAMES = ['pu-http', 'pu-https', 'pu-socks', 'pu-socks5h', 'env-upper', 'env-lower', 'noproxy', 'noproxy-star', 'down'].map((n) => `${n}.apiserver.proxy-only.test`);
 const hostOf = (label: string) => NAMES.find((n) => n.startsWith(`${label}.`))!;
 
-function kubeconfig(name: string, host: string, proxyUrl?: string): string {
+function kubeconfig(name: string, host: string, proxyUrl?: string, caFile = sandbox.caPath): string {
   const file = path.join(dir, `${name}.yaml`);
   writeFileSync(
     file,
@@ -44,7 +47,7 @@ clusters:
 - name: behind-proxy
   cluster:
     server: https://${host}:${port}
-    certificate-authority: ${JSON.stringify(sandbox.caPath)}
+    certificate-authority: ${JSON.stringify(caFile)}
     tls-server-name: localhost
 ${proxyUrl ? `    proxy-url: ${proxyUrl}\n` : ''}users:
 - name: admin
@@ -86,7 +89,11 @@ beforeAll(async () => {
   port = new URL(sandbox.apiserverUrl).port;
   dir = mkdtempSync(path.join(tmpdir(), 'knl-proxies-'));
   const hosts = Object.fromEntries(NAMES.map((n) => [n, '127.0.0.1']));
-  [squid, dante] = await Promise.all([startSquid(hosts), startDante(hosts)]);
+  // The HTTPS proxy's own certificate, from a CA that only the clients in the https:// case are told to trust.
+  proxyCerts = await generateServingCerts();
+  proxyCaFile = path.join(dir, 'cluster-and-proxy-ca.crt');
+  writeFileSync(proxyCaFile, readFileSync(sandbox.caPath, 'utf8') + proxyCerts.caPem);
+  [squid, dante] = await Promise.all([startSquid(hosts, { certPem: proxyCerts.certPem, keyPem: proxyCerts.keyPem }), startDante(hosts)]);
 }, 60_000);
 
 afterAll(async () => {
@@ -123,6 +130,36 @@ describe.skipIf(!have)('through real proxies', () => {
       expect(k.code, k.stderr).toBe(0);
       expect(k.stdout).toMatch(/kubelet/);
       expect((await logLines(squid, `CONNECT ${host}:${port}`, tunnels.length + 1)).length).toBeGreaterThan(tunnels.length);
+    }
+  });
+
+  it('proxy-url https:// (squid with TLS, then CONNECT): the proxy is verified with the cluster CA, as kubectl verifies it', async () => {
+    const host = hostOf('pu-https');
+    // kubectl (Go's transport) checks an https:// proxy with the cluster's TLS settings: the CA bundle must hold its issuer.
+    const kc = kubeconfig('pu-https', host, squid.httpsUrl, proxyCaFile);
+    const r = await viaMcp(kc);
+    expect(r.logs.isError, r.logs.text).toBeFalsy();
+    expect(r.logs.text).toMatch(/kubelet/);
+    expect(r.check.text).toContain(`via HTTPS proxy ${squid.httpsUrl} (proxy-url in the kubeconfig)`);
+    const tunnels = await logLines(squid, `CONNECT ${host}:${port}`);
+    expect(tunnels.length).toBeGreaterThanOrEqual(1);
+    const untrustedKc = kubeconfig('pu-https-untrusted', host, squid.httpsUrl);
+    const mcp = await startMcp({ args: ['--kubeconfig', untrustedKc, '--api-timeout', '10s'] });
+    try {
+      const res = await mcp.call('list_nodes', {});
+      expect(res.isError).toBe(true);
+      expect(res.text).toContain(`or to its HTTPS proxy ${squid.httpsUrl}`);
+      expect(res.text).toMatch(/must hold the proxy certificate's issuer/);
+    } finally {
+      await mcp.close();
+    }
+    if (hasKubectl) {
+      const k = await kubectl(rawLogsArgs(NODE), { kubeconfig: kc, home: dir });
+      expect(k.code, k.stderr).toBe(0);
+      expect(k.stdout).toMatch(/kubelet/);
+      const bad = await kubectl(rawLogsArgs(NODE), { kubeconfig: untrustedKc, home: dir });
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toMatch(/certificate/i);
     }
   });
 

@@ -132,7 +132,10 @@ export function fromNetworkError(err: unknown, server: string, route?: Route): K
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
     return new KubeError('tls', `TLS failure talking to ${server}: the server certificate does not match the server name (${excerpt(msg)}). Check the cluster's server URL or set tls-server-name in the kubeconfig.`);
   if (TLS_CODES.has(code) || /certificate|ssl|tls/i.test(msg))
-    return new KubeError('tls', `TLS failure talking to ${server}: ${excerpt(msg)} (${code || 'TLS'}). Check certificate-authority / certificate-authority-data in the kubeconfig for this cluster.`);
+    return new KubeError(
+      'tls',
+      `TLS failure talking to ${server}${proxy?.protocol === 'https:' ? ` or to its HTTPS proxy ${redactProxy(proxy)}` : ''}: ${excerpt(msg)} (${code || 'TLS'}). Check certificate-authority / certificate-authority-data in the kubeconfig for this cluster${proxy?.protocol === 'https:' ? ' (like kubectl, the server checks an https:// proxy against that CA too: it must hold the proxy certificate\'s issuer)' : ''}.`,
+    );
   if (code === 'ECONNREFUSED')
     return new KubeError('connection', `Cannot reach the Kubernetes API server at ${server}: connection refused. Is the cluster running and the kubeconfig's server URL right?`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')

@@ -242,7 +242,11 @@ export function statusError(status: number, body: string, retryAfter?: string | 
 function makeAgent(isHttps: boolean, proxy: URL | undefined, opts: https.AgentOptions): http.Agent {
   if (!proxy) return isHttps ? new https.Agent(opts) : new http.Agent(opts);
   if (proxy.protocol.startsWith('socks')) return new SocksProxyAgent(proxy, opts);
-  return isHttps ? new HttpsProxyAgent({ ...opts, proxy }) : new HttpProxyAgent({ ...opts, proxy });
+  // Go's transport (kubectl) verifies an https:// proxy with the same TLS settings as the API server: its CA
+  // and insecure-skip-tls-verify. The client certificate is kept for the API server alone.
+  const ca = opts.ca === undefined ? undefined : (Array.isArray(opts.ca) ? opts.ca : [opts.ca]).map(String);
+  const proxyRequestOptions = proxy.protocol === 'https:' ? { ca, rejectUnauthorized: opts.rejectUnauthorized } : undefined;
+  return isHttps ? new HttpsProxyAgent({ ...opts, proxy, proxyRequestOptions }) : new HttpProxyAgent({ ...opts, proxy, proxyRequestOptions });
 }
 
 function abortError(callerSignal: AbortSignal | undefined, timeoutMs: number): KubeError {

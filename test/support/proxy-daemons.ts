@@ -13,6 +13,8 @@ import path from 'node:path';
 export interface ProxyDaemon {
   url: string;
   port: number;
+  /** squid with `tls`: the https:// (TLS to the proxy, then CONNECT) address. */
+  httpsUrl?: string;
   /** The daemon's own log (squid's access.log, Dante's logoutput). */
   log(): string;
   close(): Promise<void>;
@@ -83,18 +85,27 @@ function read(file: string): string {
   }
 }
 
-/** squid as an HTTP CONNECT proxy; `hosts` are names only it resolves (its hosts_file). */
-export async function startSquid(hosts: Record<string, string>): Promise<ProxyDaemon> {
+/**
+ * squid as an HTTP CONNECT proxy; `hosts` are names only it resolves (its hosts_file). With `tls` it also
+ * listens for TLS (https:// proxy URLs) with that certificate.
+ */
+export async function startSquid(hosts: Record<string, string>, tls?: { certPem: string; keyPem: string }): Promise<ProxyDaemon> {
   if (!SQUID) throw new Error('squid is not installed (apt-get install squid)');
   const dir = mkdtempSync(path.join(tmpdir(), 'squid-'));
   // squid started as root drops to its own user, which must write the logs.
   chmodSync(dir, 0o777);
   const port = await freePort();
+  const tlsPort = tls ? await freePort() : undefined;
+  if (tls) {
+    writeFileSync(path.join(dir, 'proxy.crt'), tls.certPem, { mode: 0o644 });
+    writeFileSync(path.join(dir, 'proxy.key'), tls.keyPem, { mode: 0o644 });
+  }
   writeFileSync(path.join(dir, 'hosts'), Object.entries(hosts).map(([n, ip]) => `${ip} ${n}\n`).join(''));
   writeFileSync(
     path.join(dir, 'squid.conf'),
     [
       `http_port 127.0.0.1:${port}`,
+      ...(tls ? [`https_port 127.0.0.1:${tlsPort} tls-cert=${dir}/proxy.crt tls-key=${dir}/proxy.key`] : []),
       `pid_filename ${dir}/squid.pid`,
       `access_log stdio:${dir}/access.log`,
       `cache_log ${dir}/cache.log`,
@@ -121,7 +132,13 @@ export async function startSquid(hosts: Record<string, string>): Promise<ProxyDa
     await stop(child, dir);
     throw err;
   }
-  return { url: `http://127.0.0.1:${port}`, port, log: () => read(path.join(dir, 'access.log')), close: () => stop(child, dir) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    httpsUrl: tlsPort ? `https://127.0.0.1:${tlsPort}` : undefined,
+    log: () => read(path.join(dir, 'access.log')),
+    close: () => stop(child, dir),
+  };
 }
 
 /** Dante as a SOCKS5 proxy, in its own mount namespace whose /etc/hosts maps `hosts`. */
