@@ -181,9 +181,9 @@ async function kubectlLogs(kc: string, env: Record<string, string> = {}) {
 }
 
 /** Runs `dist/index.js` to the point where it loads the kubeconfig; a bad one makes it exit 2 with a message. */
-async function startupError(kc: string): Promise<{ status: number | null; stderr: string }> {
+async function startupError(kc: string, env: Record<string, string> = {}): Promise<{ status: number | null; stderr: string }> {
   const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(process.execPath, ['dist/index.js', '--kubeconfig', kc], { encoding: 'utf8', input: '', timeout: 20_000 });
+  const r = spawnSync(process.execPath, ['dist/index.js', '--kubeconfig', kc], { encoding: 'utf8', input: '', timeout: 20_000, env: { PATH: process.env.PATH ?? '', HOME: dir, ...env } });
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -256,6 +256,13 @@ current-context: c
       expect(k.code).not.toBe(0);
       console.info(`kubectl, context with an unknown user: ${k.stderr.trim()}`);
     }
+  });
+
+  it('a proxy setting that cannot work stops startup with a message naming it', async () => {
+    const kc = kubeconfigFile('bad-proxy.yaml', oneContext(`    token: x`).replace('https://127.0.0.1', 'https://api.corp.example'));
+    const r = await startupError(kc, { HTTPS_PROXY: 'ftp://proxy.corp:21' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/Cannot use the proxy for https:\/\/api\.corp\.example:\d+: HTTPS_PROXY="ftp:\/\/proxy\.corp:21" is not an http, https, socks5 or socks5h URL/);
   });
 
   it('a context without a user goes out anonymous with the cluster TLS intact: a 401, not a CA error', async () => {

@@ -3,7 +3,7 @@ import https from 'node:https';
 import { createHash } from 'node:crypto';
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import { SocksProxyAgent } from 'socks-proxy-agent';
-import type { ClusterAccess } from './kubeconfig.js';
+import { KubeConfigError, type ClusterAccess } from './kubeconfig.js';
 import { Credentials, type RequestCredentials } from './credentials.js';
 import { routeFor, type Route } from './proxy-route.js';
 import { KubeError, describeBody, excerpt, fromNetworkError, kindForStatus, parseStatusMessage } from './errors.js';
@@ -60,7 +60,8 @@ export class KubeTransport {
     try {
       this.route = routeFor(this.url, access.cluster.proxyUrl, env);
     } catch (err) {
-      throw new KubeError('connection', `Cannot use the proxy for ${this.server}: ${(err as Error).message}.`);
+      // A proxy setting that cannot work is a configuration error: refuse to start, as for a bad kubeconfig.
+      throw new KubeConfigError(`Cannot use the proxy for ${this.server}: ${(err as Error).message}. Fix it (http://, https://, socks5:// or socks5h://HOST:PORT) or unset it.`);
     }
     this.credentials = new Credentials(access);
   }
