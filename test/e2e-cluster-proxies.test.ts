@@ -28,13 +28,14 @@ if (!hasKubectl) console.warn('SKIPPED (kubectl comparisons only): /usr/bin/kube
 let sandbox: Sandbox;
 let squid: ProxyDaemon;
 let dante: ProxyDaemon;
+let authSquid: ProxyDaemon;
 let dir: string;
 let port: string;
 let proxyCerts: ServingCerts;
 let proxyCaFile: string;
 
 /** One proxy-only name per case, so each case finds its own lines in the proxies' logs. */
-const NAMES = ['pu-http', 'pu-https', 'pu-socks', 'pu-socks5h', 'env-upper', 'env-lower', 'noproxy', 'noproxy-star', 'down'].map((n) => `${n}.apiserver.proxy-only.test`);
+const NAMES = ['pu-http', 'pu-https', 'pu-auth', 'pu-socks', 'pu-socks5h', 'env-upper', 'env-lower', 'noproxy', 'noproxy-star', 'down'].map((n) => `${n}.apiserver.proxy-only.test`);
 const hostOf = (label: string) => NAMES.find((n) => n.startsWith(`${label}.`))!;
 
 function kubeconfig(name: string, host: string, proxyUrl?: string, caFile = sandbox.caPath): string {
@@ -93,11 +94,15 @@ beforeAll(async () => {
   proxyCerts = await generateServingCerts();
   proxyCaFile = path.join(dir, 'cluster-and-proxy-ca.crt');
   writeFileSync(proxyCaFile, readFileSync(sandbox.caPath, 'utf8') + proxyCerts.caPem);
-  [squid, dante] = await Promise.all([startSquid(hosts, { certPem: proxyCerts.certPem, keyPem: proxyCerts.keyPem }), startDante(hosts)]);
+  [squid, dante, authSquid] = await Promise.all([
+    startSquid(hosts, { certPem: proxyCerts.certPem, keyPem: proxyCerts.keyPem }),
+    startDante(hosts),
+    startSquid(hosts, undefined, { alice: 'pr0xy-s3cret' }),
+  ]);
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([squid?.close(), dante?.close()]);
+  await Promise.all([squid?.close(), dante?.close(), authSquid?.close()]);
   await sandbox?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -160,6 +165,33 @@ describe.skipIf(!have)('through real proxies', () => {
       const bad = await kubectl(rawLogsArgs(NODE), { kubeconfig: untrustedKc, home: dir });
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toMatch(/certificate/i);
+    }
+  });
+
+  it('a proxy that wants a login: user:password in proxy-url is sent to it, never shown; a wrong one gets a 407 message', async () => {
+    const host = hostOf('pu-auth');
+    const good = authSquid.url.replace('http://', 'http://alice:pr0xy-s3cret@');
+    const kc = kubeconfig('pu-auth', host, good);
+    const r = await viaMcp(kc);
+    expect(r.logs.isError, r.logs.text).toBeFalsy();
+    expect(r.check.text).toContain(`via HTTP proxy ${authSquid.url} (proxy-url in the kubeconfig)`);
+    expect(`${r.check.text}${r.stderr}`).not.toContain('pr0xy-s3cret');
+    const tunnels = await logLines(authSquid, `CONNECT ${host}:${port} alice`);
+    expect(tunnels.length).toBeGreaterThanOrEqual(1);
+    const badKc = kubeconfig('pu-auth-bad', host, authSquid.url.replace('http://', 'http://alice:wrong@'));
+    const mcp = await startMcp({ args: ['--kubeconfig', badKc] });
+    try {
+      const res = await mcp.call('list_nodes', {});
+      expect(res.isError).toBe(true);
+      expect(res.text).toMatch(/refused to open a tunnel .*HTTP 407 to CONNECT: it wants credentials/);
+      expect(res.text).not.toContain('wrong');
+    } finally {
+      await mcp.close();
+    }
+    if (hasKubectl) {
+      const k = await kubectl(rawLogsArgs(NODE), { kubeconfig: kc, home: dir });
+      expect(k.code, k.stderr).toBe(0);
+      expect(k.stdout).toMatch(/kubelet/);
     }
   });
 

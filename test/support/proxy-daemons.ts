@@ -89,7 +89,7 @@ function read(file: string): string {
  * squid as an HTTP CONNECT proxy; `hosts` are names only it resolves (its hosts_file). With `tls` it also
  * listens for TLS (https:// proxy URLs) with that certificate.
  */
-export async function startSquid(hosts: Record<string, string>, tls?: { certPem: string; keyPem: string }): Promise<ProxyDaemon> {
+export async function startSquid(hosts: Record<string, string>, tls?: { certPem: string; keyPem: string }, users?: Record<string, string>): Promise<ProxyDaemon> {
   if (!SQUID) throw new Error('squid is not installed (apt-get install squid)');
   const dir = mkdtempSync(path.join(tmpdir(), 'squid-'));
   // squid started as root drops to its own user, which must write the logs.
@@ -99,6 +99,11 @@ export async function startSquid(hosts: Record<string, string>, tls?: { certPem:
   if (tls) {
     writeFileSync(path.join(dir, 'proxy.crt'), tls.certPem, { mode: 0o644 });
     writeFileSync(path.join(dir, 'proxy.key'), tls.keyPem, { mode: 0o644 });
+  }
+  if (users) {
+    // basic_ncsa_auth reads Apache-style MD5 hashes.
+    const lines = Object.entries(users).map(([u, p]) => `${u}:${spawnSync('openssl', ['passwd', '-apr1', p], { encoding: 'utf8' }).stdout.trim()}\n`);
+    writeFileSync(path.join(dir, 'passwd'), lines.join(''), { mode: 0o644 });
   }
   writeFileSync(path.join(dir, 'hosts'), Object.entries(hosts).map(([n, ip]) => `${ip} ${n}\n`).join(''));
   writeFileSync(
@@ -118,7 +123,9 @@ export async function startSquid(hosts: Record<string, string>, tls?: { certPem:
       'dns_timeout 2 seconds',
       `coredump_dir ${dir}`,
       'acl from_loopback src 127.0.0.0/8',
-      'http_access allow from_loopback',
+      ...(users
+        ? [`auth_param basic program /usr/lib/squid/basic_ncsa_auth ${dir}/passwd`, 'auth_param basic realm kube-node-logs-test', 'acl authed proxy_auth REQUIRED', 'http_access allow from_loopback authed']
+        : ['http_access allow from_loopback']),
       'http_access deny all',
       'shutdown_lifetime 0 seconds',
       'pinger_enable off',
