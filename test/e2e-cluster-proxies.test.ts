@@ -38,7 +38,7 @@ let proxyCaFile: string;
 const NAMES = ['pu-http', 'pu-https', 'pu-auth', 'pu-socks', 'pu-socks5h', 'env-upper', 'env-lower', 'noproxy', 'noproxy-star', 'down'].map((n) => `${n}.apiserver.proxy-only.test`);
 const hostOf = (label: string) => NAMES.find((n) => n.startsWith(`${label}.`))!;
 
-function kubeconfig(name: string, host: string, proxyUrl?: string, caFile = sandbox.caPath): string {
+function kubeconfig(name: string, host: string, proxyUrl?: string, caFile = sandbox.caPath, serverPort = port): string {
   const file = path.join(dir, `${name}.yaml`);
   writeFileSync(
     file,
@@ -47,7 +47,7 @@ kind: Config
 clusters:
 - name: behind-proxy
   cluster:
-    server: https://${host}:${port}
+    server: https://${host}:${serverPort}
     certificate-authority: ${JSON.stringify(caFile)}
     tls-server-name: localhost
 ${proxyUrl ? `    proxy-url: ${proxyUrl}\n` : ''}users:
@@ -286,8 +286,8 @@ describe.skipIf(!have)('through real proxies', () => {
     }
   });
 
-  it('a tunnel the proxy refuses (a name it cannot resolve): says the proxy refused the CONNECT', async () => {
-    const kc = kubeconfig('refused', 'not-in-hosts.proxy-only.test', squid.url);
+  it('a tunnel the proxy cannot open (nothing listens there): says the proxy refused the CONNECT', async () => {
+    const kc = kubeconfig('refused', hostOf('pu-http'), squid.url, sandbox.caPath, String(await freePort()));
     const mcp = await startMcp({ args: ['--kubeconfig', kc, '--api-timeout', '10s'] });
     try {
       const res = await mcp.call('list_nodes', {});
