@@ -40,6 +40,12 @@ export class ExecPlugin {
     this.name = path.basename(exec.command);
   }
 
+  /** Stops a run in progress (server shutdown): its process group is in no one else's care. */
+  close(): void {
+    this.inflight?.kill();
+    this.inflight = undefined;
+  }
+
   /** Forget the cached credential (the API server said 401 to it). */
   invalidate(cred?: ExecCredential): void {
     if (!cred || cred === this.cached) this.cached = undefined;

@@ -224,6 +224,7 @@ export class KubeTransport {
   }
 
   close(): void {
+    this.credentials.plugin?.close();
     for (const a of this.agents.values()) a.destroy();
     this.agents.clear();
   }
