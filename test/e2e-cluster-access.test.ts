@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, NODE_NAMES, type Sandbox } from '../src/sandbox/index.js';
 import { loadKubeConfig, KubeConfigError } from '../src/kube/kubeconfig.js';
 import { startMcp } from './support/mcp.js';
+import { startInProcessMcp } from './support/fault-mcp.js';
 import { hasKubectl, kubectl, rawLogsArgs } from './support/kubectl.js';
 
 /**
@@ -167,8 +168,9 @@ function script(name: string, body: string, inDir = dir): string {
 
 const cred = (token: string, extra = '') => `{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${token}"${extra}}}`;
 
-async function queryLogs(kc: string, env: Record<string, string> = {}, args: string[] = []) {
-  const mcp = await startMcp({ args: ['--kubeconfig', kc, ...args], env });
+/** Spawned like a client spawns it when the case needs its own environment; otherwise in this process (faster). */
+async function queryLogs(kc: string, env?: Record<string, string>, args: string[] = []) {
+  const mcp = env ? await startMcp({ args: ['--kubeconfig', kc, ...args], env }) : await startInProcessMcp(['--kubeconfig', kc, ...args]);
   try {
     return await mcp.call('query_node_logs', { node: NODE, query: 'kubelet', tailLines: 5 });
   } finally {
