@@ -28,6 +28,7 @@ export interface ServerConfig {
   defaultTailLines: number;
   defaultWindowMs: number;
   maxTailLines: number;
+  maxSummaryTailLines: number;
   maxWindowMs: number;
   defaultOutputChars: number;
   maxOutputChars: number;
@@ -58,7 +59,8 @@ export const OPTION_DEFS: readonly OptionDef[] = [
   { key: 'allowedHosts', flag: '--allowed-hosts', env: 'KUBE_NODE_LOGS_ALLOWED_HOSTS', kind: 'string', default: undefined, help: 'HTTP transport: extra Host header names to accept, comma-separated (e.g. the Service DNS name); loopback names and --host are always accepted' },
   { key: 'defaultTailLines', flag: '--default-tail-lines', env: 'KUBE_NODE_LOGS_DEFAULT_TAIL_LINES', kind: 'int', default: 2000, min: 1, max: 100000, help: 'tailLines sent when a call gives neither tailLines nor a time window' },
   { key: 'defaultWindowMs', flag: '--default-window', env: 'KUBE_NODE_LOGS_DEFAULT_WINDOW', kind: 'duration', default: '1h', min: 1000, help: 'window read before untilTime when a call gives only untilTime' },
-  { key: 'maxTailLines', flag: '--max-tail-lines', env: 'KUBE_NODE_LOGS_MAX_TAIL_LINES', kind: 'int', default: 20000, min: 1, max: 100000, help: 'largest tailLines sent to a kubelet (larger requests are clamped, with a notice)' },
+  { key: 'maxTailLines', flag: '--max-tail-lines', env: 'KUBE_NODE_LOGS_MAX_TAIL_LINES', kind: 'int', default: 20000, min: 1, max: 100000, help: 'largest tailLines sent to a kubelet in format "lines" (larger requests are clamped, with a notice)' },
+  { key: 'maxSummaryTailLines', flag: '--max-summary-tail-lines', env: 'KUBE_NODE_LOGS_MAX_SUMMARY_TAIL_LINES', kind: 'int', default: 100000, min: 1, max: 100000, help: 'largest tailLines in format "summary" (the summary shows the same budget however deep it scans; --max-bytes-per-node still bounds the read)' },
   { key: 'maxWindowMs', flag: '--max-window', env: 'KUBE_NODE_LOGS_MAX_WINDOW', kind: 'duration', default: '7d', min: 1000, help: 'widest sinceTime..untilTime window (wider ones are narrowed to the most recent part, with a notice)' },
   { key: 'defaultOutputChars', flag: '--output-chars', env: 'KUBE_NODE_LOGS_OUTPUT_CHARS', kind: 'int', default: 20000, min: 1000, max: 1_000_000, help: 'default size of a tool answer in characters (about 2.5 characters per token for logs)' },
   { key: 'maxOutputChars', flag: '--max-output-chars', env: 'KUBE_NODE_LOGS_MAX_OUTPUT_CHARS', kind: 'int', default: 60000, min: 1000, max: 1_000_000, help: 'largest answer a call may ask for with maxOutputChars' },

@@ -59,6 +59,8 @@ export interface LogDigest {
   templatesEvicted: number;
   /** Last keepTail log lines (redacted). */
   tail: string[];
+  /** Parallel to tail: the index in `templates` of each tail line's template, -1 when it was evicted. */
+  tailTemplates?: number[];
   /** Capped (INBAND_CAP). */
   inband: { kind: string; line: string }[];
   /** ISO times parsed from the lines, when they have one. */
@@ -85,6 +87,7 @@ class DigestBuilder {
   private readonly keepTail: number;
   private readonly exemplars: number;
   private readonly tail: string[] = [];
+  private readonly tailClusters: DrainCluster[] = [];
   private tailPos = 0;
   private readonly severityCounts = emptySeverityCounts();
   private readonly inband: { kind: string; line: string }[] = [];
@@ -141,9 +144,12 @@ class DigestBuilder {
     this.note(cluster, severity, time, line);
 
     if (this.keepTail > 0) {
-      if (this.tail.length < this.keepTail) this.tail.push(line);
-      else {
+      if (this.tail.length < this.keepTail) {
+        this.tail.push(line);
+        this.tailClusters.push(cluster);
+      } else {
         this.tail[this.tailPos] = line;
+        this.tailClusters[this.tailPos] = cluster;
         this.tailPos = (this.tailPos + 1) % this.keepTail;
       }
     }
@@ -171,18 +177,29 @@ class DigestBuilder {
 
   finish(bytesRead: number, byteCapHit: boolean, linesTruncated: number): LogDigest {
     const templates: TemplateSummary[] = [];
+    const summaryOf = new Map<DrainCluster, TemplateSummary>();
     for (const c of this.miner.clusters) {
       const st = c.data as TemplateState;
-      templates.push({
+      const summary: TemplateSummary = {
         template: c.tokens.join(' '),
         count: c.size,
         severity: st.severity,
         firstTime: toIso(st.first),
         lastTime: toIso(st.last),
         exemplars: st.exemplars.slice(),
-      });
+      };
+      templates.push(summary);
+      summaryOf.set(c, summary);
     }
-    const tail = this.tail.length < this.keepTail ? this.tail.slice() : [...this.tail.slice(this.tailPos), ...this.tail.slice(0, this.tailPos)];
+    const ranked = rankTemplates(templates, this.linesScanned);
+    const indexOf = new Map(ranked.map((t, i) => [t, i]));
+    const inOrder = <T>(ring: T[]): T[] => (ring.length < this.keepTail ? ring.slice() : [...ring.slice(this.tailPos), ...ring.slice(0, this.tailPos)]);
+    const tail = inOrder(this.tail);
+    // Evicted clusters are no longer in the miner: their lines point nowhere (-1).
+    const tailTemplates = inOrder(this.tailClusters).map((c) => {
+      const s = summaryOf.get(c);
+      return s ? indexOf.get(s)! : -1;
+    });
     return {
       bytesRead,
       linesScanned: this.linesScanned,
@@ -191,9 +208,10 @@ class DigestBuilder {
       byteCapHit,
       redactions: { ...this.redactor.counts },
       severityCounts: { ...this.severityCounts },
-      templates: rankTemplates(templates, this.linesScanned),
+      templates: ranked,
       templatesEvicted: this.miner.evicted,
       tail,
+      tailTemplates,
       inband: this.inband.slice(),
       firstTime: toIso(this.first),
       lastTime: toIso(this.last),

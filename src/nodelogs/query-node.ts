@@ -49,12 +49,19 @@ const MAX_REORDER_LINES = 20_000;
 /** Newest-first answers (grep + tail) are reversed so the tail reads oldest → newest like every other. */
 function putTailInTimeOrder(digest: LogDigest, keep: number): void {
   const t = digest.tail;
+  const ids = digest.tailTemplates;
   if (t.length >= 2) {
     const first = parseLineTime(t[0]!);
     const last = parseLineTime(t[t.length - 1]!);
-    if (first !== undefined && last !== undefined && first > last) t.reverse();
+    if (first !== undefined && last !== undefined && first > last) {
+      t.reverse();
+      ids?.reverse();
+    }
   }
-  if (t.length > keep) t.splice(0, t.length - keep);
+  if (t.length > keep) {
+    ids?.splice(0, t.length - keep);
+    t.splice(0, t.length - keep);
+  }
 }
 
 /** Remembers whether a byte stream ended on a newline (a stream cut by a deadline usually does not). */
@@ -86,9 +93,17 @@ export async function queryNode(deps: NodeQueryDeps, node: string, plan: LogRequ
   });
   let result: NodeQueryOutcome;
   try {
-    result = await deps.scheduler.run(node, opts.signal, async (signal) =>
-      plan.kind === 'file' ? queryFile(deps, node, plan, signal, opts.keepTail, outcome) : queryJournal(deps, node, plan, signal, opts.keepTail, Date.now(), outcome, opts.os === 'windows'),
-    );
+    result = await deps.scheduler.run(node, opts.signal, async (signal) => {
+      if (plan.kind === 'file') return queryFile(deps, node, plan, signal, opts.keepTail, outcome);
+      const windows = opts.os === 'windows';
+      // Kernel messages have no unit: say where they are on this node instead of "unknown service".
+      const kernel = windows ? [] : plan.services.filter(isKernelName);
+      if (!kernel.length) return queryJournal(deps, node, plan, signal, opts.keepTail, Date.now(), outcome, windows);
+      const hint = await kernelFileHint(deps, node, kernel, signal);
+      if (kernel.length === plan.services.length) return outcome({ failure: { kind: 'unknown-service', message: hint } });
+      const r = await queryJournal(deps, node, plan, signal, opts.keepTail, Date.now(), outcome, windows, new Set(kernel));
+      return { ...r, notices: [hint, ...r.notices] };
+    });
   } catch (err) {
     result = outcome({ failure: deadlineFailure(err, opts.signal, deps.config, Date.now() - started) ?? failureFromError(err, deps.config) });
   }
@@ -114,6 +129,8 @@ async function queryJournal(
   started: number,
   outcome: (o: Partial<NodeQueryOutcome>) => NodeQueryOutcome,
   windows = false,
+  /** Services already explained elsewhere (kernel names): no unknown-service notice or file fallback for them. */
+  explained: ReadonlySet<string> = new Set(),
 ): Promise<NodeQueryOutcome> {
   const { config, kube } = deps;
   const res = await kube.proxyGet(plan.path, { signal, timeoutMs: config.requestTimeoutMs });
@@ -158,14 +175,15 @@ async function queryJournal(
   const fileErrors = kinds.get('file-read-error') ?? [];
   if (fileErrors.length) notices.push(`The kubelet could not finish reading a service's log file (kubelet said: ${fileErrors.map((l) => JSON.stringify(sanitizeShort(l))).join('; ')}): the answer may be incomplete.`);
 
-  const services = plan.services;
+  const services = plan.services.filter((s) => !explained.has(s));
   const unknown = services.filter((s) => notFound.includes(s));
   if (unknown.length)
     notices.push(
       `Unknown service${unknown.length > 1 ? 's' : ''} on ${node}: ${unknown.map((s) => JSON.stringify(s)).join(', ')} — not a journald unit there, and no /var/log/${unknown[0]}, /var/log/${unknown[0]}.log or /var/log/${unknown[0]}/${unknown[0]}.log file. Check the unit name (e.g. "kubelet", "containerd") or query a file path.`,
     );
-  if (fileLogger.length && logLines > 0) {
-    const names = /\[(.*)\]/.exec(fileLogger[0]!)?.[1] ?? '';
+  const fileLoggerNames = (/\[(.*)\]/.exec(fileLogger[0] ?? '')?.[1] ?? '').split(' ').filter((n) => n && !explained.has(n));
+  if (fileLoggerNames.length && logLines > 0) {
+    const names = fileLoggerNames.join(' ');
     notices.push(
       `On ${node}, ${sanitizeShort(names)} is not a journald unit: the kubelet serves it from a /var/log file and refuses options (tailLines, sinceTime, untilTime, pattern, boot) for it. Query that service alone without options, or query its file path (e.g. "/${sanitizeShort(names.split(' ')[0] ?? '')}.log"), which this server tails and filters itself.`,
     );
@@ -188,10 +206,10 @@ async function queryJournal(
     return outcome({ digest, elapsedMs, failure: { kind: 'journal-unavailable', message: `The kubelet on ${node} could not run journalctl ("error: journal output not available"). The node may not use systemd-journald; query files under /var/log instead (e.g. "/syslog").` } });
   if (logLines === 0 && unknown.length === services.length && services.length > 0)
     return outcome({ digest, elapsedMs, notices, failure: { kind: 'unknown-service', message: notices.find((n) => n.startsWith('Unknown service')) ?? 'Unknown service.' } });
-  if (logLines === 0 && fileLogger.length) {
+  if (logLines === 0 && fileLoggerNames.length) {
     // Every service asked for is served from a file, and the kubelet refuses options for those. Do what the
     // kubelet's heuristic does, but with a real tail and our filters: look for the same three files.
-    const names = (/\[(.*)\]/.exec(fileLogger[0]!)?.[1] ?? '').split(' ').filter(Boolean);
+    const names = fileLoggerNames;
     const unsafe = plan.effective.pattern !== undefined ? localPatternProblem(plan.effective.pattern) : undefined;
     if (unsafe)
       return outcome({
@@ -329,6 +347,35 @@ async function readFileDigest(
   digest.bytesRead = tail.result.bytesRead;
   digest.linesFilteredOut = tail.result.linesFilteredOut;
   return { ok: true, read: { result: tail.result, digest } };
+}
+
+/** Names people give the kernel's log; journald keeps it without a unit (_TRANSPORT=kernel). */
+const KERNEL_NAMES = new Set(['kernel', 'dmesg', 'kern', 'kmsg', 'kernel.log', 'kern.log']);
+
+export function isKernelName(service: string): boolean {
+  return KERNEL_NAMES.has(service.toLowerCase());
+}
+
+/** Where rsyslog-style systems keep kernel lines, most specific first. */
+export const KERNEL_FILES = ['/kern.log', '/syslog', '/messages'];
+
+/** Looks for the kernel's log files on the node (one byte each, through the limits) and says which to query. */
+async function kernelFileHint(deps: NodeQueryDeps, node: string, names: string[], signal: AbortSignal): Promise<string> {
+  let found: string | undefined;
+  for (const file of KERNEL_FILES) {
+    const res = await deps.kube.proxyGet(filePathFor(node, file), { range: 'bytes=0-0', signal, timeoutMs: deps.config.requestTimeoutMs });
+    res.abort();
+    if (res.status === 200 || res.status === 206) {
+      found = file;
+      break;
+    }
+  }
+  const asked = names.map((n) => JSON.stringify(n)).join(', ');
+  const head = `Kernel messages have no systemd unit, so node log query cannot select them as a service (${asked}).`;
+  if (!found)
+    return `${head} None of ${KERNEL_FILES.map((f) => `/var/log${f}`).join(', ')} exists on ${node}, so its kernel lines are only in the journal, where the kubelet cannot select them; kubelet and containerd lines often quote the kernel's verdicts (OOM kills, disk errors).`;
+  const filter = found === '/kern.log' ? '' : ' with pattern "kernel:" to keep only kernel lines';
+  return `${head} On ${node} they are in /var/log${found}: query "${found}"${filter}.`;
 }
 
 /** The kubelet's file heuristic for a service, in its order: /var/log/svc, svc.log, svc/svc.log. */

@@ -68,6 +68,7 @@ export function queryLimitsOf(c: ServerConfig): QueryLimits {
     defaultTailLines: c.defaultTailLines,
     defaultWindowMs: c.defaultWindowMs,
     maxTailLines: c.maxTailLines,
+    maxSummaryTailLines: c.maxSummaryTailLines,
     maxWindowMs: c.maxWindowMs,
     fileTailBytes: c.fileTailBytes,
     maxFileBytes: c.maxFileBytes,
@@ -89,7 +90,7 @@ export async function runNodeLogQuery(deps: NodeLogsDeps, req: NodeLogsRequest, 
   const limits = queryLimitsOf(deps.config);
 
   // Validate against the OS-independent rules before any request, so bad input sends nothing.
-  const pre = planLogRequest(req.node ?? 'validation', req.input, { os: 'unknown', limits, now });
+  const pre = planLogRequest(req.node ?? 'validation', req.input, { os: 'unknown', limits, now, format: req.format });
   if (!pre.ok) return fail(formatIssues(pre.issues), 'invalid');
 
   const resolved = await resolveTargets(deps, req, signal);
@@ -101,7 +102,7 @@ export async function runNodeLogQuery(deps: NodeLogsDeps, req: NodeLogsRequest, 
   const osOf = new Map(targets.map((t) => [t.name, t.os]));
   const refused: NodeQueryOutcome[] = [];
   for (const t of targets) {
-    const planned = planLogRequest(t.name, req.input, { os: t.os, limits, now });
+    const planned = planLogRequest(t.name, req.input, { os: t.os, limits, now, format: req.format });
     if (planned.ok) plans.set(t.name, planned.plan);
     else refused.push({ node: t.name, ok: false, failure: { kind: 'kubelet-rejected', message: formatIssues(planned.issues) }, notices: [], possiblyTruncated: false, byteCapHit: false, elapsedMs: 0 });
   }

@@ -45,10 +45,20 @@ function checkNode(node: unknown): ValidationIssue | undefined {
 
 const utcSeconds = (epochSeconds: number) => `${formatUtcSeconds(epochSeconds)}Z`;
 
+/**
+ * A lowercase pattern is matched case-insensitively (journalctl smart-case). That only surprises when case
+ * carries meaning: klog level letters before digits ("e[0-9]{4}" also matches "E1127" and "e1234" in hex
+ * ids) or letter ranges; plain words matching any case is what people expect, so those get no notice.
+ */
+function smartCaseCouldSurprise(pattern: string): boolean {
+  return /(^|[^a-z])[iwef](\[0-9|\\d|[0-9])/.test(pattern) || /\[[^\]]*[a-z]-[a-z]/.test(pattern);
+}
+
 export function planLogRequest(
   node: string,
   input: NodeLogQueryInput,
-  ctx: { os: NodeOs; limits: QueryLimits; now: Date },
+  /** format: summaries may scan deeper (limits.maxSummaryTailLines) than raw lines are shown. */
+  ctx: { os: NodeOs; limits: QueryLimits; now: Date; format?: 'summary' | 'lines' },
 ): { ok: true; plan: LogRequestPlan } | { ok: false; issues: ValidationIssue[] } {
   const nodeIssue = checkNode(node);
   const { issues, query } = analyzeNodeLogQuery(input, ctx);
@@ -56,7 +66,8 @@ export function planLogRequest(
   if (issues.length > 0 || !query) return { ok: false, issues };
 
   const { limits } = ctx;
-  const maxTail = Math.min(Math.max(0, Math.floor(limits.maxTailLines)), KUBELET_MAX_TAIL_LINES);
+  const maxTailFor = ctx.format === 'summary' ? Math.max(limits.maxTailLines, limits.maxSummaryTailLines ?? 0) : limits.maxTailLines;
+  const maxTail = Math.min(Math.max(0, Math.floor(maxTailFor)), KUBELET_MAX_TAIL_LINES);
   const defaultTail = Math.min(Math.max(0, Math.floor(limits.defaultTailLines)), maxTail);
   const nowMs = ctx.now.getTime();
   const notices: string[] = [];
@@ -68,16 +79,17 @@ export function planLogRequest(
 
   let tailLines = query.tailLines;
   if (tailLines !== undefined && tailLines > maxTail) {
-    notices.push(`tailLines ${tailLines} is above this server's limit of ${maxTail}; reading the last ${maxTail} lines instead. Narrow with sinceTime/untilTime or pattern to see older lines.`);
+    const summaryCap = ctx.format === 'lines' && (limits.maxSummaryTailLines ?? 0) > maxTail ? ` (format "summary" reads up to ${Math.min(limits.maxSummaryTailLines!, KUBELET_MAX_TAIL_LINES)})` : '';
+    notices.push(`tailLines ${tailLines} is above this server's limit of ${maxTail} for format "${ctx.format ?? 'lines'}"${summaryCap}; reading the last ${maxTail} lines instead. Narrow with sinceTime/untilTime or pattern to see older lines.`);
     tailLines = maxTail;
   }
   if (tailLines === 0) notices.push('tailLines 0 asks for no lines at all; leave it out or pass a positive number to see log lines.');
 
   if (query.file !== undefined) {
     if (tailLines === undefined) {
+      // The answer's scope line says this (defaultsApplied), once.
       tailLines = defaultTail;
       defaultsApplied.push('tailLines');
-      notices.push(`No tailLines given: reading the last ${defaultTail} lines of the file.`);
     }
     const optionsGiven = [query.pattern !== undefined && 'pattern', query.since && 'sinceTime', query.until && 'untilTime']
       .filter(Boolean)
@@ -120,11 +132,9 @@ export function planLogRequest(
   // Defaults avoid pairing a window with tailLines: journalctl before systemd 254 answers
   // `--since … --lines=N` with the FIRST N entries of the window, and `--until … --lines=N` with nothing.
   if (tailLines === undefined && !query.since && !query.until) {
+    // The answer's scope line says this (defaultsApplied), once: "Read the last 2,000 lines of the current boot (the default tail; …)".
     tailLines = defaultTail;
     defaultsApplied.push('tailLines');
-    notices.push(
-      `No tailLines or time window given: showing the last ${defaultTail} lines${query.boot === undefined ? ' of the current boot (journalctl limits a tail to the current boot; pass boot to read an earlier one)' : ''}. Pass tailLines or sinceTime/untilTime to look elsewhere.`,
-    );
   } else if (tailLines === undefined && !query.since && query.until) {
     const sinceMs = query.until.ms - limits.defaultWindowMs;
     sinceTime = utcSeconds(Math.floor(sinceMs / 1000));
@@ -146,7 +156,7 @@ export function planLogRequest(
       notices.push('On Windows nodes the pattern is matched case-insensitively against the event message (PowerShell -Match).');
       if (tailLines !== undefined)
         notices.push(`On Windows nodes tailLines takes the newest ${tailLines} events before the pattern is applied (Get-WinEvent -MaxEvents), so fewer may match; raise tailLines or use sinceTime to look further back.`);
-    } else if (isSmartCaseInsensitive(query.pattern)) {
+    } else if (isSmartCaseInsensitive(query.pattern) && smartCaseCouldSurprise(query.pattern)) {
       notices.push('The pattern has no uppercase letters, so journalctl matches it case-insensitively; add an uppercase letter to make it case-sensitive.');
     }
   }

@@ -132,7 +132,7 @@ async function runQuery(deps: ToolDeps, args: QueryArgs, signal: AbortSignal, ex
   }
   await warnClient(extra, result);
   const budget = Math.min(args.maxOutputChars ?? deps.config.defaultOutputChars, deps.config.maxOutputChars);
-  const rendered = renderLogAnswer({ facts: queryFacts(result), digest: result.digest, format, budgetChars: budget });
+  const rendered = renderLogAnswer({ ...queryFacts(result), digest: result.digest, format, budgetChars: budget });
   deps.metrics?.linesReturned.inc(rendered.linesShown);
   for (const [kind, n] of Object.entries(result.digest.redactions)) if (n > 0) deps.metrics?.redactions.inc({ kind }, n);
   return { content: [{ type: 'text', text: rendered.text }], structuredContent: structuredAnswer(result, rendered) };
