@@ -17,13 +17,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startSandbox, NODE_NAMES, type Sandbox } from '../src/sandbox/index.js';
+import { SECTIONS, sectionSizes, type Section } from './answer-sections.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** main as it stood before issue 12 (the answer renderer this bench was written to measure against). */
 const DEFAULT_BEFORE_REF = '6dbd0db';
-
-export const SECTIONS = ['facts', 'templates', 'examples', 'recent', 'lines', 'notices', 'frame'] as const;
-export type Section = (typeof SECTIONS)[number];
 
 /** The fixed calls: a name and the query_node_logs arguments. */
 export const CALLS: { name: string; args: Record<string, unknown> }[] = [
@@ -38,39 +36,6 @@ export const CALLS: { name: string; args: Record<string, unknown> }[] = [
   { name: 'fan-out kubelet', args: { labelSelector: 'kubernetes.io/os=linux', query: 'kubelet' } },
   { name: 'kernel', args: { node: NODE_NAMES.worker1, query: 'kernel' } },
 ];
-
-/**
- * Splits an answer into sections by its line shapes. Knows both the old layout (a template table outside
- * the block, "[T1]"/"[T1 e.g.]" lines and "-- most recent lines" inside) and the new one
- * ("[T1 error ×3 …]" headers, "  e.g." examples, a "-- recent" part, "[T1] line" plain lines).
- */
-export function sectionSizes(text: string): Record<Section, number> {
-  const out = Object.fromEntries(SECTIONS.map((s) => [s, 0])) as Record<Section, number>;
-  const lines = text.split('\n');
-  const open = lines.findIndex((l) => /^<untrusted-node-log boundary="/.test(l));
-  const close = lines.findIndex((l) => /^<\/untrusted-node-log boundary="/.test(l));
-  let inRecent = false;
-  let tableStarted = false;
-  lines.forEach((l, i) => {
-    const n = l.length + 1;
-    let s: Section;
-    if (open !== -1 && (i === open || i === close || i === open - 1)) s = 'frame';
-    else if (open === -1 || i < open - 1) {
-      if (/^Templates, most important first/.test(l)) tableStarted = true;
-      s = tableStarted && /^(Templates, most important|T\d+ {2})/.test(l) ? 'templates' : /^(Not shown|Left out|Not read)/.test(l) ? 'notices' : 'facts';
-    } else if (close !== -1 && i > close) s = 'notices';
-    else {
-      if (/^-- (most )?recent/.test(l)) inRecent = true;
-      if (inRecent) s = 'recent';
-      else if (/^\[T\d+ e\.g\.\]|^ {2}(e\.g\.|↳)/.test(l)) s = 'examples';
-      else if (/^\[(T\d+|[^\]]*?) (fatal|error|warning|info|debug|unknown|other)\b|^\[T\d+\] /.test(l) && !/^\[T\d+\] /.test(l)) s = 'templates';
-      else if (/^\[T\d+\] /.test(l)) s = lines.some((x) => /^Templates, most important first/.test(x)) ? 'templates' : 'lines';
-      else s = 'lines';
-    }
-    out[s] += n;
-  });
-  return out;
-}
 
 interface Server {
   call(args: Record<string, unknown>): Promise<CallToolResult>;

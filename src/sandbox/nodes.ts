@@ -115,6 +115,7 @@ export interface KubeletWiring {
   varLogDir: string;
   deadlineMs: number;
   hugeBytes?: number;
+  hugePlantedErrors?: number;
   onRequest?: (record: KubeletRequestRecord) => void;
 }
 
@@ -123,7 +124,7 @@ export function kubeletOptionsFor(node: ResolvedNode, w: KubeletWiring): Kubelet
     node.profile === 'slow'
       ? { dripIntervalMs: SLOW_DRIP_INTERVAL_MS }
       : node.profile === 'huge'
-        ? { hugeBytes: w.hugeBytes ?? DEFAULT_HUGE_BYTES }
+        ? { hugeBytes: w.hugeBytes ?? DEFAULT_HUGE_BYTES, ...(w.hugePlantedErrors ? { hugePlantedErrors: w.hugePlantedErrors } : {}) }
         : undefined;
   return {
     nodeName: node.name,

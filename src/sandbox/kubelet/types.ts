@@ -35,7 +35,7 @@ export interface KubeletOptions {
   /** The kubelet's copy deadline; upstream is 30 s. Tests shorten it. */
   deadlineMs: number;
   /** 'slow': write one small chunk per interval; 'huge': serve this many bytes of synthetic journal. */
-  behavior?: { dripIntervalMs?: number; hugeBytes?: number };
+  behavior?: { dripIntervalMs?: number; hugeBytes?: number; hugePlantedErrors?: number };
   /** Called once per request when its response ends (or the client goes away). */
   onRequest?: (record: KubeletRequestRecord) => void;
 }
