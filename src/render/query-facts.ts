@@ -42,12 +42,23 @@ export function queryFacts(a: NodeLogsAnswer): QueryFacts {
   return { facts, scope: scopeOf(a), notices: a.notices };
 }
 
-/** Failures grouped by cause: "worker-2, worker-4: <cause and fix>", the message said once. */
+/**
+ * Causes a fan-out names often, said short (check_node_log_support gives the whole story); other failures
+ * keep their own message.
+ */
+const SHORT_CAUSE: Record<string, string> = {
+  'query-mode-off':
+    'node log query is off (the kubelet answered with its /var/log listing) — fix: kubelet config enableSystemLogHandler: true, enableSystemLogQuery: true (and featureGates NodeLogQuery: true before v1.36); files under /var/log stay readable',
+  'handler-disabled': 'the kubelet log handler is off (405) — fix: kubelet config enableSystemLogHandler: true and enableSystemLogQuery: true',
+  'debugging-disabled': 'the kubelet debugging handlers are off — fix: kubelet config enableDebuggingHandlers: true',
+};
+
+/** Failures grouped by cause: "worker-2, worker-4 failed: <cause — fix>", the cause said once. */
 function groupedFailures(failed: NodeQueryOutcome[]): string[] {
   const groups = new Map<string, { nodes: string[]; message: string }>();
   for (const o of failed) {
     const kind = o.failure?.kind ?? 'failed';
-    const message = o.failure?.message ?? 'failed';
+    const message = SHORT_CAUSE[kind] ?? o.failure?.message ?? 'failed';
     // Same kind, same message once the node's own name is taken out: one cause.
     const key = `${kind}\u0000${message.split(o.node).join('\u0001')}`;
     const g = groups.get(key);
