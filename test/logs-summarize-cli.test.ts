@@ -31,10 +31,10 @@ describe('summarize subcommand', () => {
     expect(code).toBe(0);
     expect(out.length).toBeLessThanOrEqual(4001); // + final newline
     expect(out).toContain(`Summary of file ${file}`);
-    expect(out).toContain('Scanned 301 lines');
-    expect(out).toMatch(/T1 {2}error {2}×1/);
+    expect(out).toContain('Read 301 lines');
+    expect(out).toMatch(/^\[T1 error ×1 03:59:00\] Nov 27 03:59:00\.000001 node-a kubelet/m);
     expect(out).not.toContain('hunter2secret');
-    expect(out).toContain('no-entries ×1');
+    expect(out).toContain('Messages from the kubelet or journalctl (not log lines): "-- No entries --"');
   });
 
   it('reads stdin when no file is given, and honours lines format and the byte cap', async () => {
