@@ -12,7 +12,7 @@ export function sectionSizes(text: string): Record<Section, number> {
   const lines = text.split('\n');
   const open = lines.findIndex((l) => /^<untrusted-node-log boundary="/.test(l));
   const close = lines.findIndex((l) => /^<\/untrusted-node-log boundary="/.test(l));
-  const preface = open === -1 ? -1 : lines.findIndex((l) => /^(The block below is raw|Below: raw node log)/.test(l));
+  const preface = open === -1 ? -1 : lines.findIndex((l) => /^(The block below is raw|Raw node log below)/.test(l));
   const oldTable = lines.some((x) => /^Templates, most important first/.test(x));
   let inRecent = false;
   let tableStarted = false;
