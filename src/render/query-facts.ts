@@ -8,14 +8,12 @@ import type { NodeQueryOutcome } from '../nodelogs/query-node.js';
 import type { EffectiveQuery } from '../query/types.js';
 import { fmtBytes, fmtCount } from './text.js';
 
+/** What was asked; the window and the tail are said by the scope line instead (each fact once). */
 export function describeQuery(e: EffectiveQuery, windows: boolean): string {
   const parts: string[] = [];
   if (e.services?.length) parts.push(`${windows ? 'event-log providers' : 'services'} ${e.services.join(', ')}`);
   if (e.file) parts.push(`file /var/log${e.file}`);
   if (e.pattern !== undefined) parts.push(`pattern ${JSON.stringify(e.pattern)}`);
-  if (e.sinceTime) parts.push(`since ${e.sinceTime}`);
-  if (e.untilTime) parts.push(`until ${e.untilTime}`);
-  if (e.tailLines !== undefined && !e.defaultsApplied.includes('tailLines')) parts.push(`tailLines ${e.tailLines}`);
   if (e.boot !== undefined) parts.push(`boot ${e.boot}`);
   return parts.join('; ');
 }
