@@ -8,11 +8,15 @@
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5}|\/\d{1,2})?|\[?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\]?(?::\d{1,5})?)$/;
+// IPv6 only with a hex letter or "::": "03:00:00" is a time and "1:2:3" a ratio, not addresses.
+const V6_HINT = /::|[a-fA-F]/;
+// host:port with a dotted name ("proxy.example.com:5070", "etcd-0.etcd:2380").
+const HOST_PORT = /^(?:[a-zA-Z0-9_-]+\.)+[a-zA-Z][a-zA-Z0-9_-]*:\d{1,5}$/;
 const ID = /^(?:sha256:)?[0-9a-f]{32,64}$/;
 const TIME = /^(?:\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)?|\d\d:\d\d:\d\d(?:\.\d+)?)$/;
-const DUR = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))*$/;
+const DUR = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|min|sec|secs)(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))*$/;
 const HEX = /^(?:0x[0-9a-fA-F]+|(?=[0-9a-f]*[a-f])[0-9a-f]{8,})$/;
-const NUM = /^[-+]?\d+(?:\.\d+)?(?:[KMGTPkmgtp]i?[Bb]?|[Bb]|%)?$/;
+const NUM = /^[-+*#]?\d+(?:\.\d+)?(?:[KMGTPkmgtp]i?[Bb]?|[Bb]|%|bytes)?$/;
 // Kubernetes generated name suffixes use an alphabet without vowels, which keeps real words out.
 const POD = /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?:-[bcdfghjklmnpqrstvwxz2456789]{6,10})?-[bcdfghjklmnpqrstvwxz2456789]{5}$/;
 
@@ -43,16 +47,20 @@ function classify(w: string, hasDigit: boolean): string | undefined {
   if (c0 >= 48 && c0 <= 57) {
     if (NUM.test(w)) return '<NUM>';
     if (DUR.test(w)) return '<DUR>';
-    if (IP.test(w)) return '<IP>';
+    // Time before IP: "03:00:00" is a time of day.
     if (TIME.test(w)) return '<TIME>';
+    if (IP.test(w) && (w.indexOf(':') < 0 || w.indexOf('.') > 0 || V6_HINT.test(w))) return '<IP>';
   }
   if (w.length >= 32 && ID.test(w)) return '<ID>';
   if (w.length === 36 && UUID.test(w)) return '<UID>';
   if ((w.length >= 8 || c0 === 48) && HEX.test(w)) return '<HEX>';
-  if (c0 === 45 || c0 === 43) {
+  if (c0 === 45 || c0 === 43 || c0 === 42 || c0 === 35) {
     if (NUM.test(w)) return '<NUM>';
   }
-  if (w.includes(':') && IP.test(w)) return '<IP>';
+  if (w.includes(':')) {
+    if (IP.test(w) && (w.indexOf('.') > 0 || V6_HINT.test(w))) return '<IP>';
+    if (HOST_PORT.test(w)) return '<ADDR>';
+  }
   if (mayBePodName(w)) return '<POD>';
   return undefined;
 }
@@ -96,11 +104,18 @@ function maskWord(w: string, hasDigit: boolean, level: 0 | 1 | 2 = 0): string {
 }
 
 /**
+ * Where the last maskTokens call masked something: triplets (token index, start, end) of the original
+ * token in the text. Reused between calls (no allocation per line); read it before the next call.
+ */
+export const maskedSpans: number[] = [];
+
+/**
  * Masks and tokenizes in one pass: returns the space-separated tokens of text[start..] with variable
  * words replaced. Doing both at once avoids building a masked string only to split it again.
  */
 export function maskTokens(text: string, start = 0): string[] {
   const tokens: string[] = [];
+  maskedSpans.length = 0;
   const n = text.length;
   let tokStart = -1; // start of the current space-separated token
   let tok = ''; // masked prefix of the current token, up to `copied`
@@ -125,6 +140,7 @@ export function maskTokens(text: string, start = 0): string[] {
       dash = false;
       if (c === 32 || c === 9) {
         if (tokStart >= 0) {
+          if (copied >= 0) maskedSpans.push(tokens.length, tokStart, i);
           tokens.push(copied < 0 ? text.slice(tokStart, i) : tok + text.slice(copied, i));
           tokStart = -1;
           copied = -1;

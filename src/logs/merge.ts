@@ -6,7 +6,7 @@ import { TemplateMiner } from './drain.js';
 import { DRAIN_DEPTH, DRAIN_SIM, type LogDigest, type TemplateSummary } from './pipeline.js';
 import { rankTemplates } from './rank.js';
 import { emptySeverityCounts, SEVERITY_RANK, SEVERITIES } from './severity.js';
-import { parseLineTime } from './timestamp.js';
+import { parseLineTime } from './header.js';
 
 /** The per-node digest's totals, summed; templates, tail and in-band lines carry their nodes. */
 export interface MergedDigest extends Omit<LogDigest, 'templates' | 'tail' | 'inband'> {
@@ -54,6 +54,7 @@ export function mergeDigests(parts: { node: string; digest: LogDigest | MergedDi
     inband,
     bytesRead: 0,
     linesScanned: 0,
+    recordsScanned: 0,
     linesFilteredOut: 0,
     linesTruncated: 0,
     byteCapHit: false,
@@ -65,6 +66,7 @@ export function mergeDigests(parts: { node: string; digest: LogDigest | MergedDi
     perNode[node] = { linesScanned: d.linesScanned, byteCapHit: d.byteCapHit };
     merged.bytesRead += d.bytesRead;
     merged.linesScanned += d.linesScanned;
+    merged.recordsScanned += d.recordsScanned ?? d.linesScanned;
     merged.linesFilteredOut += d.linesFilteredOut;
     merged.linesTruncated += d.linesTruncated;
     merged.byteCapHit ||= d.byteCapHit;
@@ -101,7 +103,7 @@ export function mergeDigests(parts: { node: string; digest: LogDigest | MergedDi
     m.template = c.tokens.join(' ');
     byTemplate.push(m);
   }
-  merged.templates = rankTemplates(byTemplate, merged.linesScanned).slice(0, MERGED_TEMPLATE_CAP);
+  merged.templates = rankTemplates(byTemplate, merged.recordsScanned).slice(0, MERGED_TEMPLATE_CAP);
   merged.templatesEvicted += Math.max(0, byTemplate.length - MERGED_TEMPLATE_CAP);
 
   // Interleave tails by line time (stable; lines without a time keep their node-local position).

@@ -34,6 +34,29 @@ const LINE_MAX = 1000;
 /** Share of the free budget templates may take in summary mode when there are recent lines to show. */
 const TEMPLATE_SHARE = 0.6;
 
+/** Multi-line records (stack traces, goroutine dumps) keep at most this many lines and characters. */
+const RECORD_LINES_MAX = 24;
+const RECORD_CHARS_MAX = 2400;
+
+/**
+ * One record (a log line, or a multi-line record with "\n" between its lines) as block text: every line
+ * escaped on its own, continuation lines indented under the first, and a count of what was cut.
+ */
+function recordBlock(record: string, prefix: string, lineMax: number, boundary: string): string {
+  if (!record.includes('\n')) return prefix + escapeBlockLine(clip(record, lineMax), boundary);
+  const lines = record.split('\n');
+  const indent = ' '.repeat(Math.min(prefix.length, 12));
+  let out = prefix + escapeBlockLine(clip(lines[0]!, lineMax), boundary);
+  let i = 1;
+  for (; i < lines.length && i < RECORD_LINES_MAX; i++) {
+    const next = indent + escapeBlockLine(clip(lines[i]!, lineMax), boundary);
+    if (out.length + 1 + next.length > RECORD_CHARS_MAX) break;
+    out += '\n' + next;
+  }
+  if (i < lines.length) out += `\n${indent}[… ${lines.length - i} more lines of this record not shown]`;
+  return out;
+}
+
 function isMerged(d: LogDigest | MergedDigest): d is MergedDigest {
   return Array.isArray((d as MergedDigest).nodes);
 }
@@ -150,7 +173,7 @@ export function renderLogAnswer(input: RenderInput): RenderResult {
       if (cost > room) continue;
       room -= cost;
       listed.push(stat);
-      const exemplars = t.exemplars.map((e) => `[${id} e.g.] ${escapeBlockLine(clip(e, EXEMPLAR_MAX), boundary)}`);
+      const exemplars = t.exemplars.map((e) => recordBlock(e, `[${id} e.g.] `, EXEMPLAR_MAX, boundary));
       shown.push({ body, exemplars, kept: 0 });
       templatesShown++;
     }
@@ -181,7 +204,7 @@ export function renderLogAnswer(input: RenderInput): RenderResult {
     let room = free - (header ? header.length + 1 : 0);
     const cap = input.format === 'lines' ? Math.max(LINE_MAX, 2000) : LINE_MAX;
     for (let i = tail.length - 1; i >= 0; i--) {
-      const l = escapeBlockLine(clip(tail[i]!, cap), boundary);
+      const l = recordBlock(tail[i]!, '', cap, boundary);
       if (l.length + 1 > room) break;
       room -= l.length + 1;
       recent.push(l);
