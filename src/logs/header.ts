@@ -31,6 +31,8 @@ export class Header {
   /** Where the writer's own text starts (after a CRI prefix or a syslog identifier, before any inner
    *  header or indentation): continuation lines are recognised by what starts there. */
   bodyStart = 0;
+  /** Records with different group keys never share a template (audit events: verb and resource). */
+  group: string | undefined = undefined;
   /** Any header field was recognised. */
   found = false;
 
@@ -44,6 +46,7 @@ export class Header {
     this.jsonMessage = undefined;
     this.jsonBody = undefined;
     this.bodyStart = 0;
+    this.group = undefined;
     this.found = false;
   }
 
@@ -295,6 +298,7 @@ function parseJsonLine(line: string, h: Header, year: number): boolean {
   if (f.ident !== undefined) h.ident = f.ident;
   h.stream = f.stream;
   h.partial = f.partial;
+  h.group = f.group;
   h.messageStart = 0;
   h.found = true;
   return true;
@@ -308,6 +312,7 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
   let sawLevel = false;
   let pids = 0;
   let hostSeen = false;
+  let rfc5424 = false;
   let msg = start;
   for (let tokens = 0; tokens < MAX_HEADER_TOKENS && i < limit; tokens++) {
     const c = line.charCodeAt(i);
@@ -318,9 +323,26 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
       if (e > 0 && (e >= n || isSpace(line.charCodeAt(e)) || line.charCodeAt(e) === 44 || line.charCodeAt(e) === 124)) {
         if (!sawTime && Number.isNaN(h.time)) setTime(h);
         sawTime = true;
+        hostSeen = false; // relayed logs repeat "host time" pairs
         i = e;
         if (line.charCodeAt(i) === 44 || line.charCodeAt(i) === 124) i++; // "2016-09-28 04:30:30, Info"
         msg = i = skipSpaces(line, i);
+        if (rfc5424) {
+          // RFC 5424: HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA, each "-" when absent.
+          const he = tokenEnd(line, i, n);
+          const ae = tokenEnd(line, skipSpaces(line, he), n);
+          const app = skipSpaces(line, he);
+          if (ae > app && !(ae - app === 1 && line.charCodeAt(app) === 45)) h.ident = line.slice(app, ae);
+          let k = skipSpaces(line, ae);
+          k = skipSpaces(line, tokenEnd(line, k, n)); // PROCID
+          k = skipSpaces(line, tokenEnd(line, k, n)); // MSGID
+          if (line.charCodeAt(k) === 91) {
+            const close = closeBracket(line, k);
+            k = close > 0 ? close + 1 : k;
+          } else k = tokenEnd(line, k, n);
+          msg = i = skipSpaces(line, k);
+          break;
+        }
         continue;
       }
     }
@@ -335,9 +357,9 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
     }
     const e = tokenEnd(line, i, n);
     // logfmt header fields: time=…, ts=…, level=…, lvl=…
-    if ((c === 116 || c === 108) && e - i > 3) {
+    if ((c === 116 || c === 108 || c === 99) && e - i > 3) {
       const eq = line.indexOf('=', i);
-      if (eq > i && eq < e && eq - i <= 5) {
+      if (eq > i && eq < e && eq - i <= 6) {
         const key = line.slice(i, eq);
         if (key === 'time' || key === 'ts' || key === 't') {
           const q = line.charCodeAt(eq + 1) === 34 ? 1 : 0;
@@ -350,6 +372,9 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
             msg = i = skipSpaces(line, Math.max(end, tokenEnd(line, end, n)));
             continue;
           }
+        } else if (key === 'caller' && (sawTime || sawLevel)) {
+          msg = i = skipSpaces(line, e);
+          continue;
         } else if (key === 'level' || key === 'lvl') {
           const q = line.charCodeAt(eq + 1) === 34 ? 1 : 0;
           const lv = levelWord(line, eq + 1 + q, e - q);
@@ -392,7 +417,10 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
         }
         if (i === start && close - i <= 4 && isDigit(line.charCodeAt(i + 1))) {
           msg = i = skipSpaces(line, close + 1);
-          if (line.charCodeAt(i) === 49 && line.charCodeAt(i + 1) === 32) msg = i = i + 2; // RFC 5424 version
+          if (line.charCodeAt(i) === 49 && line.charCodeAt(i + 1) === 32) {
+            msg = i = i + 2; // RFC 5424 version
+            rfc5424 = true;
+          }
           continue;
         }
       }
@@ -403,6 +431,20 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
       const last = line.charCodeAt(we - 1);
       if (last === 58 || last === 44) we--;
       const lv = levelWord(line, i, we);
+      // "INFO:root:message" (Python logging's default format).
+      if (!lv && !anchored && c >= 65 && c <= 90) {
+        const colon = line.indexOf(':', i);
+        if (colon > i && colon < e && isUpperWord(line, i, colon)) {
+          const plv = levelWord(line, i, colon);
+          const colon2 = plv ? line.indexOf(':', colon + 1) : -1;
+          if (plv && colon2 > colon + 1 && colon2 < e) {
+            h.level = plv;
+            h.ident = line.slice(colon + 1, colon2);
+            msg = i = colon2 + 1;
+            break;
+          }
+        }
+      }
       // Unanchored (no time before it), only an upper-case word is a level: "Error opening file" is prose.
       if (lv && (anchored || isUpperWord(line, i, we))) {
         h.level ??= lv;
@@ -428,6 +470,14 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
         h.level ??= ANDROID_LEVELS[c];
         sawLevel = true;
         msg = i = skipSpaces(line, e);
+        continue;
+      }
+    }
+    if (!anchored && tokens === 0) {
+      // A source tag (file or host name) or an alert flag ("-") before the time: "nova-api.log.1 2017-05-16 …".
+      const j = skipSpaces(line, e);
+      if (j > e && e - i <= 64 && (hostToken(line, i, e) || separatorToken(line, i, e)) && timeAt(line, j, year) > 0) {
+        msg = i = j;
         continue;
       }
     }
@@ -475,9 +525,24 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
       if (loggerToken(line, i, line.charCodeAt(e - 1) === 58 ? e - 1 : e) && (sawLevel || line.charCodeAt(e - 1) === 58 || nextIsSeparator(line, e))) {
         h.ident = line.slice(i, line.charCodeAt(e - 1) === 58 ? e - 1 : e);
         msg = i = skipSpaces(line, e);
-        // "o.s.b.App : msg", "app.worker - msg"
-        const ne = tokenEnd(line, i, n);
-        if (separatorToken(line, i, ne)) msg = i = skipSpaces(line, ne);
+        // "o.s.b.App : msg", "app.worker - msg", "app.worker - ERROR - msg"
+        let ne = tokenEnd(line, i, n);
+        if (separatorToken(line, i, ne)) {
+          msg = i = skipSpaces(line, ne);
+          ne = tokenEnd(line, i, n);
+          const lv = levelWord(line, i, ne);
+          if (lv) {
+            h.level ??= lv;
+            msg = i = skipSpaces(line, ne);
+            ne = tokenEnd(line, i, n);
+            if (separatorToken(line, i, ne)) msg = i = skipSpaces(line, ne);
+          }
+        }
+        // A leading context in brackets ("[Consumer clientId=…, groupId=…] msg") is per-instance, not the event.
+        if (line.charCodeAt(i) === 91) {
+          const close = closeBracket(line, i);
+          if (close > 0 && line.charCodeAt(close + 1) === 32) msg = i = skipSpaces(line, close + 1);
+        }
         break;
       }
       // host before an identifier or another timestamp: "node-a kubelet[1]:", "dn228 Nov 9 …".

@@ -14,6 +14,8 @@ export interface JsonFields {
   stream: number;
   /** Docker json-file splits long lines; a part without the trailing newline continues on the next line. */
   partial: boolean;
+  /** Lines with different groups never share a template (audit: the API operation). */
+  group?: string;
 }
 
 const MESSAGE_KEYS = ['msg', 'message', 'log', 'MESSAGE', 'Message', 'short_message'];
@@ -71,13 +73,16 @@ function auditText(o: Record<string, unknown>): string {
   const ref = (o.objectRef ?? {}) as Record<string, unknown>;
   const user = (o.user ?? {}) as Record<string, unknown>;
   const status = (o.responseStatus ?? {}) as Record<string, unknown>;
-  const what = [ref.resource, ref.subresource].filter((x) => typeof x === 'string' && x).join('/') || String(o.requestURI ?? '');
-  const out = [`${String(o.verb ?? '?')}:${what}`];
+  const out = [String(o.verb ?? '?'), auditWhat(o), `code=${String(status.code ?? '?')}`, `stage=${String(o.stage ?? '?')}`, `user=${String(user.username ?? '?')}`];
   if (typeof ref.namespace === 'string') out.push(`namespace=${ref.namespace}`);
   if (typeof ref.name === 'string') out.push(`name=${ref.name}`);
-  out.push(`stage=${String(o.stage ?? '?')}`, `code=${String(status.code ?? '?')}`, `user=${String(user.username ?? '?')}`);
   if (typeof status.reason === 'string' && status.reason) out.push(`reason=${status.reason}`);
   return out.join(' ');
+}
+
+function auditWhat(o: Record<string, unknown>): string {
+  const ref = (o.objectRef ?? {}) as Record<string, unknown>;
+  return [ref.resource, ref.subresource].filter((x) => typeof x === 'string' && x).join('/') || String(o.requestURI ?? '?').split('?')[0]!;
 }
 
 /** Parses a JSON object line; undefined when it is not one. */
@@ -108,8 +113,12 @@ export function jsonFields(line: string): JsonFields | undefined {
     partial = !message.endsWith('\n');
     message = message.replace(/\r?\n$/, '');
   }
+  let group: string | undefined;
   if (message === undefined) {
-    message = obj.kind === 'Event' && typeof obj.apiVersion === 'string' && obj.apiVersion.startsWith('audit.k8s.io') ? auditText(obj) : fieldsText(obj);
+    if (obj.kind === 'Event' && typeof obj.apiVersion === 'string' && obj.apiVersion.startsWith('audit.k8s.io')) {
+      message = auditText(obj);
+      group = `${String(obj.verb)} ${auditWhat(obj)}`;
+    } else message = fieldsText(obj);
   }
   let level: string | undefined;
   for (const k of LEVEL_KEYS) {
@@ -134,5 +143,5 @@ export function jsonFields(line: string): JsonFields | undefined {
       break;
     }
   }
-  return { message, level, time, ident, stream, partial };
+  return { message, level, time, ident, stream, partial, group };
 }

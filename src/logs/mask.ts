@@ -8,6 +8,8 @@
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5}|\/\d{1,2})?|\[?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\]?(?::\d{1,5})?)$/;
+// Package and program versions: "2.36-9+deb12u4", "1.2.3-4ubuntu1.2", "1:2.3.4-1".
+const VERSION = /^\d+(?::\d+)?(?:\.\d+)+[-+~][-+~.\w]*$/;
 // IPv6 only with a hex letter or "::": "03:00:00" is a time and "1:2:3" a ratio, not addresses.
 const V6_HINT = /::|[a-fA-F]/;
 // host:port with a dotted name ("proxy.example.com:5070", "etcd-0.etcd:2380").
@@ -23,7 +25,7 @@ const POD = /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?:-[bcdfghjklmnpqrstvwxz2456789]{
 // Character classes for the word scanner: 1 ends a word (whitespace and the punctuation around values
 // in klog/logfmt/JSON), 2 digit, 3 '-'. A table lookup keeps the per-character cost to one load.
 const CLASS = new Uint8Array(65536);
-for (const ch of ' \t"\'(),;=[\\]{}<>') CLASS[ch.charCodeAt(0)] = 1;
+for (const ch of ' \t"\'(),;=[\\]{}<>|') CLASS[ch.charCodeAt(0)] = 1;
 for (let c = 48; c <= 57; c++) CLASS[c] = 2;
 CLASS[45] = 3;
 
@@ -50,6 +52,7 @@ function classify(w: string, hasDigit: boolean): string | undefined {
     // Time before IP: "03:00:00" is a time of day.
     if (TIME.test(w)) return '<TIME>';
     if (IP.test(w) && (w.indexOf(':') < 0 || w.indexOf('.') > 0 || V6_HINT.test(w))) return '<IP>';
+    if (VERSION.test(w)) return '<VER>';
   }
   if (w.length >= 32 && ID.test(w)) return '<ID>';
   if (w.length === 36 && UUID.test(w)) return '<UID>';
@@ -161,4 +164,33 @@ export function maskTokens(text: string, start = 0): string[] {
 /** The masked message with single spaces between tokens. */
 export function maskVariables(message: string): string {
   return maskTokens(message).join(' ');
+}
+
+// Free-text parameters that span several words, for the programs every node runs: systemd's unit
+// descriptions, cron's and sudo's command lines, and Python list reprs. Drain groups by word count, so a
+// parameter of varying length would split one event into one template per length.
+const SYSTEMD_UNIT_TEXT =
+  /^(Starting|Started|Stopping|Stopped|Finished|Reloading|Reloaded|Reached target|Stopped target|Listening on|Closed|Mounting|Mounted|Unmounting|Unmounted|Failed to start|Created slice|Removed slice|Activating swap|Deactivated swap|Condition check resulted in) (.+?)( skipped\.|\.\.\.|\.)$/;
+const CRON_CMD = /^(\(\S+\) CMD )\(.*\)$/;
+const SUDO_COMMAND = /( ; COMMAND=).*$/;
+const PY_LIST = /\[(?:'[^']*'(?:, )?){2,}\]|\((?:'[^']*'(?:, )?){2,}\)/g;
+
+/** The message with multi-word parameters collapsed to one placeholder, or undefined when none applies. */
+export function maskPhrases(ident: string | undefined, message: string): string | undefined {
+  let out: string | undefined;
+  if (ident === 'systemd') {
+    const m = SYSTEMD_UNIT_TEXT.exec(message);
+    if (m) out = `${m[1]} <UNIT>${m[3]}`;
+  } else if (ident === 'CRON' || ident === 'cron' || ident === 'crond') {
+    const m = CRON_CMD.exec(message);
+    if (m) out = `${m[1]}(<CMD>)`;
+  } else if (ident === 'sudo' && message.includes('COMMAND=')) {
+    out = message.replace(SUDO_COMMAND, '$1<CMD>');
+  }
+  const text = out ?? message;
+  if (text.includes("['") || text.includes("('")) {
+    const t = text.replace(PY_LIST, '<LIST>');
+    if (t !== text) out = t;
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ import { stripAnsi } from './ansi.js';
 import { TemplateMiner, WILDCARD, type DrainCluster } from './drain.js';
 import { Header, scanHeader } from './header.js';
 import { LineSplitter, truncationMarker } from './lines.js';
-import { maskedSpans, maskTokens } from './mask.js';
+import { maskedSpans, maskPhrases, maskTokens } from './mask.js';
 import { rankTemplates } from './rank.js';
 import { continuesRecord, MAX_RECORD_CHARS, traceOfHead, sourceOf, Trace, type OpenRecord } from './records.js';
 import { createRedactor } from './redact.js';
@@ -94,6 +94,8 @@ interface TemplateState {
 }
 
 const STREAM_TOKEN = ['', 'stdout', 'stderr'];
+/** Writers whose messages carry multi-word parameters (see maskPhrases). */
+const PHRASE_IDENTS = new Set(['systemd', 'CRON', 'cron', 'crond', 'sudo']);
 
 /** Accumulates lines into records and records into a digest; shared by the stream and in-memory entry points. */
 class DigestBuilder {
@@ -117,7 +119,14 @@ class DigestBuilder {
 
   // The open record (one at a time; fields instead of an object per record).
   private recOpen = false;
-  private readonly rec: OpenRecord = { lines: 0, source: undefined, partial: false, trace: Trace.None, level: undefined };
+  private readonly rec: OpenRecord = {
+    lines: 0,
+    source: undefined,
+    partial: false,
+    trace: Trace.None,
+    level: undefined,
+    headMessage: () => this.recJsonMessage ?? this.recHead.slice(this.recMsgStart),
+  };
   private recHead = '';
   private recTime = Number.NaN;
   private recIdent: string | undefined;
@@ -135,6 +144,10 @@ class DigestBuilder {
   /** A traceback that starts the record: its exception line, which the record is templated on. */
   private recExceptionLine: string | undefined;
   private recBareTraceback = false;
+  /** Wrapped or continued message text (space-indented lines, no trace): templated with the head. */
+  private recWrapped: string | undefined;
+  private recWrapLines = 0;
+  private recGroup: string | undefined;
 
   constructor(private readonly opts: Omit<DigestOptions, 'maxBytes' | 'signal'>) {
     this.keepTail = Math.max(0, opts.keepTail ?? 200);
@@ -194,12 +207,15 @@ class DigestBuilder {
     this.recCut = false;
     this.recJoined = undefined;
     this.recExceptionLine = undefined;
+    this.recWrapped = undefined;
+    this.recWrapLines = 0;
+    this.recGroup = h.group;
     const rec = this.rec;
     rec.lines = 1;
     rec.source = sourceOf(h);
     rec.partial = h.partial;
     rec.level = h.level;
-    rec.trace = traceOfHead(h.body(line));
+    rec.trace = traceOfHead(h.body(line), h.message(line));
     this.recBareTraceback = rec.trace === Trace.Python;
   }
 
@@ -218,6 +234,14 @@ class DigestBuilder {
       return;
     }
     rec.partial = h.partial;
+    // A message that wraps (Windows Format-Table -Wrap) or continues on indented lines (journal) is one
+    // message: its first continuation lines are templated with the head. Stack frames are not.
+    if (rec.trace === Trace.None && this.recWrapLines >= 0) {
+      if (line.charCodeAt(0) === 32 && this.recWrapLines < 4 && !isFrameLine(line)) {
+        this.recWrapped = (this.recWrapped === undefined ? '' : this.recWrapped + ' ') + line.trim();
+        this.recWrapLines++;
+      } else this.recWrapLines = -1;
+    }
     if (this.recChars + line.length + 1 <= MAX_RECORD_CHARS) {
       (this.recMore ??= []).push(line);
       this.recChars += line.length + 1;
@@ -237,15 +261,21 @@ class DigestBuilder {
       message = 'Traceback: ' + this.recExceptionLine;
       tokens = maskTokens(message);
       spanBase = message;
-    } else if (this.recJsonMessage !== undefined || this.recJoined !== undefined) {
+    } else if (this.recJsonMessage !== undefined || this.recJoined !== undefined || this.recWrapped !== undefined) {
       message = this.recJsonMessage ?? head.slice(this.recMsgStart);
       if (this.recJoined !== undefined) message = (message + this.recJoined).slice(0, this.maxLineChars);
+      if (this.recWrapped !== undefined) message = (message + ' ' + this.recWrapped).slice(0, this.maxLineChars);
       tokens = maskTokens(message);
       spanBase = message;
     } else {
       message = this.recMsgStart === 0 ? head : head.slice(this.recMsgStart);
       tokens = maskTokens(head, this.recMsgStart);
       spanBase = head;
+    }
+    const phrased = (this.recIdent !== undefined && PHRASE_IDENTS.has(this.recIdent)) || message.includes("['") ? maskPhrases(this.recIdent, message) : undefined;
+    if (phrased !== undefined) {
+      tokens = maskTokens(phrased);
+      spanBase = phrased;
     }
     let severity = detectSeverity(message, this.rec.level ?? undefined);
     const more = this.recMore;
@@ -262,7 +292,12 @@ class DigestBuilder {
       tokens.unshift(STREAM_TOKEN[this.recStream]!);
       shift++;
     }
-    const cluster = this.miner.add(tokens);
+    // The header's level keeps statements apart that print the same words at different levels
+    // (cloud-init logs a failure at WARNING, then again at DEBUG with the traceback).
+    const level = this.rec.level;
+    let tag = level === undefined ? 0 : SEVERITY_RANK[level] + 1;
+    if (this.recGroup !== undefined) tag += 8 * groupHash(this.recGroup);
+    const cluster = this.miner.add(tokens, shift, tag);
     const text = this.recordText();
     this.note(cluster, severity, this.recTime, text, spanBase, shift);
     this.opts.onRecord?.(this.recFirstLine, this.recLastLine - this.recFirstLine + 1, cluster);
@@ -359,6 +394,19 @@ class DigestBuilder {
       lastTime: toIso(this.last),
     };
   }
+}
+
+/** "    at x.y(Z.java:1)", "    ... 3 more", '  File "…"': frames of a trace printed with spaces. */
+function isFrameLine(line: string): boolean {
+  let i = 0;
+  while (line.charCodeAt(i) === 32) i++;
+  return line.startsWith('at ', i) || line.startsWith('...', i) || line.startsWith('File "', i);
+}
+
+function groupHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return (h % 0x3fffff) + 1;
 }
 
 /** A template's text: placeholders that stood for one same value in every member show that value. */

@@ -21,6 +21,10 @@ export const enum Trace {
   /** Python traceback that has printed its exception line: only chaining text may follow. */
   PythonDone = 3,
   Java = 4,
+  /** Kubernetes utiltrace: "Trace[id]: …" lines after the klog line that opened the trace. */
+  K8sTrace = 5,
+  /** Node.js uncaught exception: "file.js:N", the source line, a caret, the error and its frames. */
+  Node = 6,
 }
 
 /** The open record's facts the continuation rules need. */
@@ -32,6 +36,8 @@ export interface OpenRecord {
   partial: boolean;
   trace: Trace;
   level: Severity | undefined;
+  /** The head's message (for the "did this line log a failure" test, made only when a trace shows up). */
+  headMessage: () => string;
 }
 
 /** Source of a line for "same writer" checks: its CRI/Docker stream, else its syslog identifier. */
@@ -40,9 +46,13 @@ export function sourceOf(h: Header): string | number | undefined {
   return h.bodyStart > 0 && h.jsonBody === undefined ? h.ident : undefined;
 }
 
-/** Trace kind a record's head line starts (by its body). */
-export function traceOfHead(body: string): Trace {
+const NODE_CRASH_HEAD = /^(?:\/|[A-Za-z]:\\|node:)\S*\.?[a-z]*:\d+$/;
+
+/** Trace kind a record's head line starts (by its body, or its message after the header). */
+export function traceOfHead(body: string, message: string): Trace {
+  if (message.charCodeAt(0) === 84 && message.startsWith('Trace[')) return Trace.K8sTrace;
   const c = body.charCodeAt(0);
+  if ((c === 47 || c === 110) && NODE_CRASH_HEAD.test(body)) return Trace.Node;
   if (c === 112 && body.startsWith('panic: ')) return Trace.Go;
   if (c === 102 && body.startsWith('fatal error: ')) return Trace.Go;
   if (c === 103 && isGoroutineHeader(body)) return Trace.Go;
@@ -57,14 +67,19 @@ function isGoroutineHeader(body: string): boolean {
 }
 
 // "java.lang.IllegalStateException: boom", "com.foo.BarError", "org.x.y.SomeThrowable: …"
+const JAVA_EXCEPTION_START = /^[a-z]/;
 const JAVA_EXCEPTION = /^(?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)(?::|$)/;
 // "ValueError: x", "requests.exceptions.ConnectionError: …", "KeyboardInterrupt"
 const PYTHON_EXCEPTION = /^(?:[A-Za-z_][\w]*\.)*[A-Z][\w]*(?:Error|Exception|Exit|Interrupt|Warning|Failure|Fault|Iteration)?(?::|$)/;
 // Go stack frame function line: "main.main()", "net/http.(*conn).serve(0xc000123)", "runtime.gopark(...)"
 const GO_FRAME = /^[\w./%*()\-[\]]+\(.*\)$/;
 
-function isErrorish(level: Severity | undefined): boolean {
-  return level !== undefined && SEVERITY_RANK[level] <= 2;
+const FAILURE_WORDS = /fail|error|exception|traceback|unable|cannot|crash/i;
+
+/** The head line reported a failure: by its level, or (Python's logexc logs tracebacks at DEBUG) by its words. */
+function headReportsFailure(rec: OpenRecord): boolean {
+  if (rec.level !== undefined && SEVERITY_RANK[rec.level] <= 2) return true;
+  return FAILURE_WORDS.test(rec.headMessage());
 }
 
 /**
@@ -76,6 +91,8 @@ export function continuesRecord(rec: OpenRecord, line: string, h: Header): boole
   const c0 = line.charCodeAt(0);
   // Indented raw lines: journal and Windows Format-Table continuations, plain-file stack frames.
   if (c0 === 32 || c0 === 9) return true;
+  // utiltrace lines carry no header of their own ("Trace[123]: ---\"…\" 12ms").
+  if (rec.trace === Trace.K8sTrace) return line.startsWith('Trace[');
   const src = sourceOf(h);
   if (h.found && src !== rec.source) return false;
   if (!h.found && rec.source !== undefined && typeof rec.source === 'number') return false;
@@ -99,6 +116,8 @@ export function continuesRecord(rec: OpenRecord, line: string, h: Header): boole
         return true;
       }
       return false;
+    case Trace.Node:
+      return /^(?:[A-Z]\w*)?(?:Error|Exception)\b|^Node\.js v\d|^\s*\^+\s*$|^\[?[A-Z]\w*(?:Error|Exception)/.test(body);
     case Trace.PythonDone:
       if (body.startsWith('During handling of the above exception') || body.startsWith('The above exception was the direct cause')) return true;
       if (body.startsWith('Traceback (most recent call last):')) {
@@ -113,7 +132,7 @@ export function continuesRecord(rec: OpenRecord, line: string, h: Header): boole
     rec.trace = Trace.Java;
     return true;
   }
-  if (rec.lines === 1 && isErrorish(rec.level)) {
+  if (rec.lines === 1 && (b0 === 84 || JAVA_EXCEPTION_START.test(body)) && headReportsFailure(rec)) {
     // An error line followed by the trace it logged (logger.exception, log.error("…", e)).
     if (b0 === 84 && body.startsWith('Traceback (most recent call last):')) {
       rec.trace = Trace.Python;

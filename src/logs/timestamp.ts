@@ -126,6 +126,17 @@ function dateThenClock(s: string, y: number, mo: number, d: number, j: number, y
   if (sep === 84 || sep === 116 || sep === 32 || sep === 45 || sep === 95 || sep === 58) {
     const e = clock(s, sep === 32 && s.charCodeAt(j + 1) === 32 ? j + 2 : j + 1);
     if (e >= 0) return found(day(y, mo, d) + clockMs, yearless, e);
+    // IBM/DB2 style "2005-06-03-15.42.50.675872"
+    if (sep === 45) {
+      const h = digits(s, j + 1, 2);
+      const m = digits(s, j + 4, 2);
+      const sec = digits(s, j + 7, 2);
+      if (h >= 0 && m >= 0 && sec >= 0 && s.charCodeAt(j + 3) === 46 && s.charCodeAt(j + 6) === 46 && h < 24 && m < 60 && sec <= 60) {
+        let end = j + 9;
+        if (s.charCodeAt(end) === 46) while (isDigit(s.charCodeAt(++end)));
+        return found(day(y, mo, d) + ((h * 60 + m) * 60 + sec) * 1000, yearless, end);
+      }
+    }
   }
   // A date alone ("2005.06.03" before another stamp, dpkg's date column is always followed by a clock).
   if (sep === 32 || sep !== sep || sep === 44) return found(day(y, mo, d), yearless, j);
