@@ -116,8 +116,16 @@ function tokenEnd(s: string, i: number, limit: number): number {
 function klogAt(s: string, i: number, h: Header, year: number): number {
   const lv = KLOG_LEVELS[s.charCodeAt(i)];
   if (!lv || s.charCodeAt(i + 5) !== 32) return -1;
-  let j = klogTimeAt(s, i + 1, year);
-  if (j < 0) return -1;
+  let j: number;
+  if (Number.isNaN(h.time)) {
+    j = klogTimeAt(s, i + 1, year);
+    if (j < 0) return -1;
+  } else {
+    // The journal already gave the time: only check the shape "mmdd hh:mm:ss[.frac]".
+    if (s.charCodeAt(i + 8) !== 58 || s.charCodeAt(i + 11) !== 58 || !isDigit(s.charCodeAt(i + 13))) return -1;
+    j = i + 14;
+    if (s.charCodeAt(j) === 46) while (isDigit(s.charCodeAt(++j)));
+  }
   while (s.charCodeAt(j) === 32) j++;
   while (isDigit(s.charCodeAt(j))) j++;
   if (s.charCodeAt(j) !== 32) return -1;
@@ -125,7 +133,7 @@ function klogAt(s: string, i: number, h: Header, year: number): number {
   const close = s.indexOf(']', j);
   if (close < 0 || close - j > 120) return -1;
   for (let k = j; k < close; k++) if (isSpace(s.charCodeAt(k))) return -1;
-  if (Number.isNaN(h.time)) setTime(h);
+  if (Number.isNaN(h.time) && j > 0) setTime(h);
   h.level = lv;
   return s.charCodeAt(close + 1) === 32 ? close + 2 : close + 1;
 }
@@ -314,9 +322,41 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
   let hostSeen = false;
   let rfc5424 = false;
   let msg = start;
+  // Fast path for the commonest node header, journald short(-precise) and syslog:
+  // "Mmm dd hh:mm:ss[.ffffff] host ident[pid]: " in one go.
+  const c0 = line.charCodeAt(i);
+  if (c0 >= 65 && c0 <= 90) {
+    const e = timeAt(line, i, year);
+    if (e > 0 && line.charCodeAt(e) === 32) {
+      const hs = e + 1;
+      const he = line.indexOf(' ', hs);
+      if (he > hs) {
+        const ie = line.indexOf(' ', he + 1);
+        const end = ie < 0 ? n : ie;
+        const nameEnd = identToken(line, he + 1, end);
+        if (nameEnd > 0 && hostToken(line, hs, he)) {
+          setTime(h);
+          h.ident = line.slice(he + 1, nameEnd);
+          if (identLevel) h.level = identLevel;
+          h.bodyStart = ie < 0 ? n : ie + 1;
+          msg = i = skipSpaces(line, end);
+          hostSeen = true;
+        }
+      }
+    }
+  }
   for (let tokens = 0; tokens < MAX_HEADER_TOKENS && i < limit; tokens++) {
     const c = line.charCodeAt(i);
     const anchored = sawTime || sawLevel || h.ident !== undefined;
+    // klog header, at the start or after a journal/CRI header.
+    if ((c === 73 || c === 87 || c === 69 || c === 70) && isDigit(line.charCodeAt(i + 1))) {
+      const e = klogAt(line, i, h, year);
+      if (e > 0) {
+        sawTime = sawLevel = true;
+        msg = i = skipSpaces(line, e);
+        break; // klog's header ends with file:line]
+      }
+    }
     // Timestamps (any shape, possibly several: "- 1131566461 2005.11.09 host Nov 9 12:01:01 …").
     if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || c === 91) {
       const e = timeAt(line, i, year);
@@ -346,22 +386,13 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
         continue;
       }
     }
-    // klog header, at the start or after a journal/CRI header.
-    if ((c === 73 || c === 87 || c === 69 || c === 70) && isDigit(line.charCodeAt(i + 1))) {
-      const e = klogAt(line, i, h, year);
-      if (e > 0) {
-        sawTime = sawLevel = true;
-        msg = i = skipSpaces(line, e);
-        break; // klog's header ends with file:line]
-      }
-    }
     const e = tokenEnd(line, i, n);
     // logfmt header fields: time=…, ts=…, level=…, lvl=…
     if ((c === 116 || c === 108 || c === 99) && e - i > 3) {
       const eq = line.indexOf('=', i);
       if (eq > i && eq < e && eq - i <= 6) {
-        const key = line.slice(i, eq);
-        if (key === 'time' || key === 'ts' || key === 't') {
+        const kl = eq - i;
+        if ((kl === 4 && line.startsWith('time', i)) || (kl === 2 && line.startsWith('ts', i)) || kl === 1) {
           const q = line.charCodeAt(eq + 1) === 34 ? 1 : 0;
           const te = timeAt(line, eq + 1 + q, year);
           if (te > 0) {
@@ -372,10 +403,10 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
             msg = i = skipSpaces(line, Math.max(end, tokenEnd(line, end, n)));
             continue;
           }
-        } else if (key === 'caller' && (sawTime || sawLevel)) {
+        } else if (kl === 6 && (sawTime || sawLevel) && line.startsWith('caller', i)) {
           msg = i = skipSpaces(line, e);
           continue;
-        } else if (key === 'level' || key === 'lvl') {
+        } else if ((kl === 5 && line.startsWith('level', i)) || (kl === 3 && line.startsWith('lvl', i))) {
           const q = line.charCodeAt(eq + 1) === 34 ? 1 : 0;
           const lv = levelWord(line, eq + 1 + q, e - q);
           if (lv) {

@@ -107,10 +107,11 @@ function maskWord(w: string, hasDigit: boolean, level: 0 | 1 | 2 = 0): string {
 }
 
 /**
- * Where the last maskTokens call masked something: triplets (token index, start, end) of the original
- * token in the text. Reused between calls (no allocation per line); read it before the next call.
+ * Where the last maskTokens call masked something: `maskedSpans.count` triplets (token index, start,
+ * end) of the original token in the text. One typed buffer reused between calls (no allocation per
+ * line); read it before the next call.
  */
-export const maskedSpans: number[] = [];
+export const maskedSpans = { data: new Int32Array(3 * 256), count: 0 };
 
 /**
  * Masks and tokenizes in one pass: returns the space-separated tokens of text[start..] with variable
@@ -118,7 +119,7 @@ export const maskedSpans: number[] = [];
  */
 export function maskTokens(text: string, start = 0): string[] {
   const tokens: string[] = [];
-  maskedSpans.length = 0;
+  maskedSpans.count = 0;
   const n = text.length;
   let tokStart = -1; // start of the current space-separated token
   let tok = ''; // masked prefix of the current token, up to `copied`
@@ -143,7 +144,13 @@ export function maskTokens(text: string, start = 0): string[] {
       dash = false;
       if (c === 32 || c === 9) {
         if (tokStart >= 0) {
-          if (copied >= 0) maskedSpans.push(tokens.length, tokStart, i);
+          if (copied >= 0 && maskedSpans.count < 256) {
+            const o = 3 * maskedSpans.count++;
+            const d = maskedSpans.data;
+            d[o] = tokens.length;
+            d[o + 1] = tokStart;
+            d[o + 2] = i;
+          }
           tokens.push(copied < 0 ? text.slice(tokStart, i) : tok + text.slice(copied, i));
           tokStart = -1;
           copied = -1;

@@ -94,6 +94,9 @@ interface TemplateState {
 }
 
 const STREAM_TOKEN = ['', 'stdout', 'stderr'];
+// First characters of the bodies traceOfHead recognises: / n p f g S T E.
+const TRACE_HEAD_CHARS = new Uint8Array(128);
+for (const ch of '/npfgSTE') TRACE_HEAD_CHARS[ch.charCodeAt(0)] = 1;
 /** Writers whose messages carry multi-word parameters (see maskPhrases). */
 const PHRASE_IDENTS = new Set(['systemd', 'CRON', 'cron', 'crond', 'sudo']);
 
@@ -148,6 +151,8 @@ class DigestBuilder {
   private recWrapped: string | undefined;
   private recWrapLines = 0;
   private recGroup: string | undefined;
+  private lastIdent: string | undefined;
+  private lastIdentToken = '';
 
   constructor(private readonly opts: Omit<DigestOptions, 'maxBytes' | 'signal'>) {
     this.keepTail = Math.max(0, opts.keepTail ?? 200);
@@ -215,7 +220,10 @@ class DigestBuilder {
     rec.source = sourceOf(h);
     rec.partial = h.partial;
     rec.level = h.level;
-    rec.trace = traceOfHead(h.body(line), h.message(line));
+    // Only heads that can start a trace pay for the copies traceOfHead reads.
+    const b0 = h.jsonBody !== undefined ? h.jsonBody.charCodeAt(0) : line.charCodeAt(h.bodyStart);
+    const m0 = h.jsonMessage !== undefined ? h.jsonMessage.charCodeAt(0) : line.charCodeAt(h.messageStart);
+    rec.trace = TRACE_HEAD_CHARS[b0 & 127] === 1 || m0 === 84 ? traceOfHead(h.body(line), h.message(line)) : Trace.None;
     this.recBareTraceback = rec.trace === Trace.Python;
   }
 
@@ -285,7 +293,11 @@ class DigestBuilder {
     // Identifier first (and the container stream for CRI lines): it routes Drain and names the writer.
     let shift = 0;
     if (this.recIdent !== undefined) {
-      tokens.unshift(this.recIdent + ':');
+      if (this.recIdent !== this.lastIdent) {
+        this.lastIdent = this.recIdent;
+        this.lastIdentToken = this.recIdent + ':';
+      }
+      tokens.unshift(this.lastIdentToken);
       shift++;
     }
     if (this.recStream) {
@@ -320,15 +332,16 @@ class DigestBuilder {
 
   private note(cluster: DrainCluster, severity: Severity, time: number, text: string, spanBase: string, shift: number): void {
     let st = cluster.data as TemplateState | undefined;
-    const spans = maskedSpans;
+    const spans = maskedSpans.data;
+    const nSpans = maskedSpans.count * 3;
     if (!st) {
       st = { severity, exemplars: [], constantsLeft: 0 };
       cluster.data = st;
-      if (spans.length) {
+      if (nSpans) {
         const constants: (string | null)[] = new Array(cluster.tokens.length).fill(null);
-        for (let k = 0; k < spans.length; k += 3) constants[spans[k]! + shift] = spanBase.slice(spans[k + 1], spans[k + 2]);
+        for (let k = 0; k < nSpans; k += 3) constants[spans[k]! + shift] = spanBase.slice(spans[k + 1], spans[k + 2]);
         st.constants = constants;
-        st.constantsLeft = spans.length / 3;
+        st.constantsLeft = nSpans / 3;
       }
     } else {
       if (SEVERITY_RANK[severity] < SEVERITY_RANK[st.severity]) st.severity = severity;
@@ -339,8 +352,8 @@ class DigestBuilder {
         for (let i = 0; i < constants.length; i++) {
           const c = constants[i];
           if (c === null || c === undefined) continue;
-          while (k < spans.length && spans[k]! + shift < i) k += 3;
-          const same = k < spans.length && spans[k]! + shift === i && spans[k + 2]! - spans[k + 1]! === c.length && spanBase.startsWith(c, spans[k + 1]);
+          while (k < nSpans && spans[k]! + shift < i) k += 3;
+          const same = k < nSpans && spans[k]! + shift === i && spans[k + 2]! - spans[k + 1]! === c.length && spanBase.startsWith(c, spans[k + 1]);
           if (!same) {
             constants[i] = null;
             if (--st.constantsLeft === 0) st.constants = undefined;

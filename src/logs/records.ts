@@ -67,7 +67,6 @@ function isGoroutineHeader(body: string): boolean {
 }
 
 // "java.lang.IllegalStateException: boom", "com.foo.BarError", "org.x.y.SomeThrowable: …"
-const JAVA_EXCEPTION_START = /^[a-z]/;
 const JAVA_EXCEPTION = /^(?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)(?::|$)/;
 // "ValueError: x", "requests.exceptions.ConnectionError: …", "KeyboardInterrupt"
 const PYTHON_EXCEPTION = /^(?:[A-Za-z_][\w]*\.)*[A-Z][\w]*(?:Error|Exception|Exit|Interrupt|Warning|Failure|Fault|Iteration)?(?::|$)/;
@@ -97,13 +96,14 @@ export function continuesRecord(rec: OpenRecord, line: string, h: Header): boole
   if (h.found && src !== rec.source) return false;
   if (!h.found && rec.source !== undefined && typeof rec.source === 'number') return false;
   if (rec.partial) return true;
-  const body = h.body(line);
-  const b0 = body.charCodeAt(0);
-  if (b0 === 9 || b0 === 32) {
-    if (rec.trace === Trace.PythonDone) return false;
-    return true;
-  }
-  if (body.length === 0) return rec.trace !== Trace.None && rec.trace !== Trace.PythonDone;
+  const text = h.jsonBody ?? line;
+  const off = h.jsonBody !== undefined ? 0 : h.bodyStart;
+  const b0 = text.charCodeAt(off);
+  if (b0 === 9 || b0 === 32) return rec.trace !== Trace.PythonDone;
+  if (off >= text.length) return rec.trace !== Trace.None && rec.trace !== Trace.PythonDone;
+  // The common case, an ordinary line after an ordinary record, leaves here without a copy or a regex.
+  if (rec.trace === Trace.None && b0 !== 67 && !(rec.lines === 1 && (b0 === 84 || (b0 >= 97 && b0 <= 122)))) return false;
+  const body = off === 0 ? text : text.slice(off);
   switch (rec.trace) {
     case Trace.Go:
       if (body.startsWith('goroutine ') || body.startsWith('[signal ') || body.startsWith('created by ') || body.startsWith('exit status ') || body.startsWith('panic: ') || body.startsWith('[recovered]')) return true;
@@ -132,13 +132,13 @@ export function continuesRecord(rec: OpenRecord, line: string, h: Header): boole
     rec.trace = Trace.Java;
     return true;
   }
-  if (rec.lines === 1 && (b0 === 84 || JAVA_EXCEPTION_START.test(body)) && headReportsFailure(rec)) {
+  if (rec.lines === 1) {
     // An error line followed by the trace it logged (logger.exception, log.error("…", e)).
-    if (b0 === 84 && body.startsWith('Traceback (most recent call last):')) {
+    if (b0 === 84 && body.startsWith('Traceback (most recent call last):') && headReportsFailure(rec)) {
       rec.trace = Trace.Python;
       return true;
     }
-    if (JAVA_EXCEPTION.test(body)) {
+    if (b0 >= 97 && b0 <= 122 && JAVA_EXCEPTION.test(body) && headReportsFailure(rec)) {
       rec.trace = Trace.Java;
       return true;
     }
