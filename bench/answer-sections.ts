@@ -16,10 +16,12 @@ export function sectionSizes(text: string): Record<Section, number> {
   const oldTable = lines.some((x) => /^Templates, most important first/.test(x));
   let inRecent = false;
   let tableStarted = false;
+  let prev: Section = 'facts';
   lines.forEach((l, i) => {
     const n = l.length + 1;
     let s: Section;
-    if (open !== -1 && ((preface !== -1 && i >= preface && i <= open) || i === close)) s = 'frame';
+    if (open !== -1 && i > open && (close === -1 || i < close) && /^ {2}↳ /.test(l)) s = prev; // a record's continuation line
+    else if (open !== -1 && ((preface !== -1 && i >= preface && i <= open) || i === close)) s = 'frame';
     else if (open === -1 || i < open) {
       if (/^Templates, most important first/.test(l)) tableStarted = true;
       s = tableStarted && /^(Templates, most important|T\d+ {2})/.test(l) ? 'templates' : /^(Not shown|Left out)/.test(l) ? 'notices' : 'facts';
@@ -32,6 +34,7 @@ export function sectionSizes(text: string): Record<Section, number> {
     else if (/^\[T\d+\] /.test(l) && oldTable) s = 'templates';
     else s = 'lines';
     out[s] += n;
+    prev = s;
   });
   return out;
 }

@@ -142,13 +142,16 @@ function convert(def: OptionDef, raw: string, source: string): number | string {
   return value;
 }
 
+export const SUMMARIZE_FORMATS = ['summary', 'lines', 'assignments'] as const;
+export type SummarizeFormat = (typeof SUMMARIZE_FORMATS)[number];
+
 export interface ParsedArgs {
   config: ServerConfig;
   demo: boolean;
   help: boolean;
   version: boolean;
-  /** `summarize [FILE]` subcommand */
-  summarize?: { file?: string };
+  /** `summarize [--format summary|lines|assignments] [FILE]` subcommand */
+  summarize?: { file?: string; format?: SummarizeFormat };
   rest: string[];
 }
 
@@ -170,7 +173,12 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     if (arg === '--demo') out.demo = true;
     else if (arg === '--help' || arg === '-h') out.help = true;
     else if (arg === '--version' || arg === '-v') out.version = true;
-    else if (arg.startsWith('--')) {
+    else if (out.summarize && (arg === '--format' || arg.startsWith('--format='))) {
+      const value = arg === '--format' ? args.shift() : arg.slice('--format='.length);
+      if (!SUMMARIZE_FORMATS.includes(value as SummarizeFormat))
+        throw new ConfigError(`summarize --format must be one of ${SUMMARIZE_FORMATS.join(', ')} (got ${JSON.stringify(value ?? '')}).`);
+      out.summarize.format = value as SummarizeFormat;
+    } else if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = eq === -1 ? arg : arg.slice(0, eq);
       const def = byFlag.get(name);
@@ -221,6 +229,7 @@ export function helpText(version: string): string {
     '  kube-node-logs-mcp [options]            serve MCP over stdio (default) or --transport http',
     '  kube-node-logs-mcp --demo [options]     serve against a built-in sandbox cluster (no cluster needed)',
     '  kube-node-logs-mcp summarize [FILE]     summarize a local log file (stdin when no FILE) as the tool would',
+    '      --format summary|lines|assignments  assignments: one JSON line per record {line, lines, template, text}',
     '',
     'Options (flag, environment variable, default):',
   ];

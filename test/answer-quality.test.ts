@@ -143,7 +143,7 @@ describe('one place per template, unforgeable labels', () => {
     expect(inside.some((l) => l.includes(forged))).toBe(true);
     for (const l of inside) {
       // Every line starts with a label this server wrote; log text only after it.
-      expect(l).toMatch(/^(\[T(\d+|\?)[ \]]|  e\.g\. |-- recent )/);
+      expect(l).toMatch(/^(\[T(\d+|\?)[ \]]|  e\.g\. |  ↳ |-- recent )/);
       expect(l.startsWith(forged)).toBe(false);
     }
     for (const l of inside) {

@@ -6,7 +6,7 @@ import { TemplateMiner } from './drain.js';
 import { DRAIN_DEPTH, DRAIN_SIM, type LogDigest, type TemplateSummary } from './pipeline.js';
 import { rankTemplates } from './rank.js';
 import { emptySeverityCounts, SEVERITY_RANK, SEVERITIES } from './severity.js';
-import { parseLineTime } from './timestamp.js';
+import { parseLineTime } from './header.js';
 
 /** The per-node digest's totals, summed; templates, tail and in-band lines carry their nodes. */
 export interface MergedDigest extends Omit<LogDigest, 'templates' | 'tail' | 'inband'> {
@@ -64,6 +64,7 @@ export function mergeDigests(parts: Part[]): MergedDigest {
     inband,
     bytesRead: 0,
     linesScanned: 0,
+    recordsScanned: 0,
     linesFilteredOut: 0,
     linesTruncated: 0,
     byteCapHit: false,
@@ -79,6 +80,7 @@ export function mergeDigests(parts: Part[]): MergedDigest {
     perNode[node] = { linesScanned: d.linesScanned, byteCapHit: d.byteCapHit };
     merged.bytesRead += d.bytesRead;
     merged.linesScanned += d.linesScanned;
+    merged.recordsScanned += d.recordsScanned ?? d.linesScanned;
     merged.linesFilteredOut += d.linesFilteredOut;
     merged.linesTruncated += d.linesTruncated;
     merged.byteCapHit ||= d.byteCapHit;
@@ -124,7 +126,7 @@ export function mergeDigests(parts: Part[]): MergedDigest {
     m.template = c.tokens.join(' ');
     byTemplate.push(m);
   }
-  merged.templates = rankTemplates(byTemplate, merged.linesScanned).slice(0, MERGED_TEMPLATE_CAP);
+  merged.templates = rankTemplates(byTemplate, merged.recordsScanned).slice(0, MERGED_TEMPLATE_CAP);
   const rankOf = new Map(merged.templates.map((t, i) => [t, i]));
   const templateIndex = (part: number, local: number | undefined): number => {
     const m = local === undefined || local < 0 ? undefined : mergedOf[part]![local];

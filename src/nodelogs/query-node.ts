@@ -6,7 +6,7 @@ import { KubeError, excerpt } from '../kube/errors.js';
 import type { RequestScheduler } from '../limits/scheduler.js';
 import type { Metrics } from '../metrics.js';
 import { digestLines, digestLogStream, type LogDigest } from '../logs/pipeline.js';
-import { parseLineTime } from '../logs/timestamp.js';
+import { parseLineTime } from '../logs/header.js';
 import { makeLocalLineFilter } from '../query/local-filter.js';
 import { filePathFor } from '../query/plan.js';
 import { localPatternProblem } from '../query/go-regexp.js';

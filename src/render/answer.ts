@@ -13,7 +13,8 @@
 import type { MergedDigest } from '../logs/merge.js';
 import type { LogDigest } from '../logs/pipeline.js';
 import { SEVERITIES, SEVERITY_RANK } from '../logs/severity.js';
-import { parseLineTime, toIso } from '../logs/timestamp.js';
+import { parseLineTime } from '../logs/header.js';
+import { toIso } from '../logs/timestamp.js';
 import { blockClose, blockOpen, blockPreface, escapeBlockLine, newBoundary, sanitizeLogText } from './untrusted.js';
 import { buildRows, isMerged, type Row } from './rows.js';
 import { clipEnd, clipMiddle, fmtBytes, fmtCount, nodeSet, rangeUtc, span, spansDays } from './text.js';
@@ -46,6 +47,11 @@ const TEMPLATE_MAX = 360;
 const EXEMPLAR_MAX = 1200;
 const RECENT_MAX = 600;
 const LINES_MAX = 2000;
+/** Multi-line records (stack traces, goroutine dumps): continuation lines are cut to this, and at most RECORD_LINES_MAX shown. */
+const RECORD_LINE_MAX = 300;
+const RECORD_LINES_MAX = 24;
+/** Continuation lines of a record start with this server-made mark, so their log text never starts a line either. */
+const CONTINUATION = '  ↳ ';
 /** A template line shorter than this (label included) is not worth showing. */
 const MIN_TEXT = 60;
 const MIN_TEXT_COMPACT = 40;
@@ -177,22 +183,43 @@ class Ctx {
     return `[T${row.id} ${sev}${when ? ` ${when}` : ''}${where}]`;
   }
 
+  /**
+   * One log record as block text within `max` characters: a single line cut in the middle, or a multi-line
+   * record (a stack trace) with its continuation lines under CONTINUATION marks and a count of lines cut.
+   */
+  record(text: string, max: number): string {
+    if (!text.includes('\n')) return clipMiddle(this.esc(text), max);
+    const lines = text.split('\n');
+    let out = clipMiddle(this.esc(lines[0]!), max);
+    let i = 1;
+    for (; i < lines.length && i < RECORD_LINES_MAX; i++) {
+      const room = max - out.length - 1 - CONTINUATION.length - (i < lines.length - 1 ? 48 : 0);
+      if (room < 20) break;
+      out += '\n' + CONTINUATION + clipMiddle(this.esc(lines[i]!), Math.min(RECORD_LINE_MAX, room));
+    }
+    if (i < lines.length) {
+      const more = `\n${CONTINUATION}[… ${lines.length - i} more lines of this record not shown]`;
+      if (out.length + more.length <= max) out += more;
+    }
+    return out;
+  }
+
   rowLine(row: Row, textChars: number): string {
-    return `${this.rowLabel(row)} ${clipMiddle(this.esc(row.text), textChars)}`;
+    return `${this.rowLabel(row)} ${this.record(row.text, textChars)}`;
   }
 
   exampleLine(row: Row, k: number, max: number): string {
     const e = row.exemplars[k]!;
     const tag = this.merged && e.node ? `${e.node}: ` : '';
-    return `  e.g. ${tag}${clipMiddle(this.esc(e.line), max - 7 - tag.length)}`;
+    return `  e.g. ${tag}${this.record(e.line, max - 7 - tag.length)}`;
   }
 
   /** Small results: every line read fits in half the budget, so the lines themselves are the answer. */
   renderPlain(): RenderResult | undefined {
     const d = this.d;
     const entries = this.recentEntries();
-    if (entries.length === 0 || entries.length < d.linesScanned) return undefined;
-    const lines = this.collapseAcrossNodes(entries).map((e) => `${this.lineLabel(e.template, e.nodes)} ${clipMiddle(this.esc(e.line), LINES_MAX)}`);
+    if (entries.length === 0 || entries.length < (d.recordsScanned ?? d.linesScanned)) return undefined;
+    const lines = this.collapseAcrossNodes(entries).map((e) => `${this.lineLabel(e.template, e.nodes)} ${this.record(e.line, LINES_MAX)}`);
     const size = lines.reduce((n, l) => n + l.length + 1, 0);
     if (size > this.budget / 2) return undefined;
     const head = this.head();
@@ -245,8 +272,10 @@ class Ctx {
     const head = [...this.head(), ...this.optional()];
     const frame = [blockPreface(), LINES_LEGEND, this.open, this.close];
     const entries = this.recentEntries();
-    const total = Math.max(d.linesScanned, entries.length);
-    const noteFor = (left: number) => (left > 0 ? `Left out (output budget): the oldest ${fmtCount(left)} of ${fmtCount(total)} lines. ${NARROW}` : '');
+    const total = Math.max(d.recordsScanned ?? d.linesScanned, entries.length);
+    // Multi-line records (stack traces) count as one entry each.
+    const unit = (d.recordsScanned ?? d.linesScanned) !== d.linesScanned ? 'log records' : 'lines';
+    const noteFor = (left: number) => (left > 0 ? `Left out (output budget): the oldest ${fmtCount(left)} of ${fmtCount(total)} ${unit}. ${NARROW}` : '');
     const fixed = head.join('\n').length + 1 + frame.reduce((n, l) => n + l.length + 1, 0) + noteFor(total).length + 1;
     let room = this.budget - fixed;
     if (room < 0) return this.fallback(head);
@@ -254,7 +283,7 @@ class Ctx {
     for (let i = entries.length - 1; i >= 0; i--) {
       const e = entries[i]!;
       // A label first on every line, so log text never starts one (it could pose as this server's text).
-      const l = `${this.merged && e.node ? `[${e.node}] ` : '| '}${clipMiddle(this.esc(e.line), LINES_MAX)}`;
+      const l = `${this.merged && e.node ? `[${e.node}] ` : '| '}${this.record(e.line, LINES_MAX)}`;
       if (l.length + 1 > room) break;
       room -= l.length + 1;
       shown.push(l);
@@ -296,8 +325,8 @@ class Ctx {
     const escLen = new Map<Row, number>();
     const textLen = (r: Row) => {
       let n = escLen.get(r);
-      if (n === undefined) escLen.set(r, (n = this.esc(r.text).length));
-      return Math.min(n, textMax(r));
+      if (n === undefined) escLen.set(r, (n = this.record(r.text, textMax(r)).length));
+      return n;
     };
 
     // 1. One clipped line per error template before anything else.
@@ -458,7 +487,7 @@ class Ctx {
       const where = this.merged && it.nodes.size ? ` ${[...it.nodes].slice(0, 3).join(', ')}${it.nodes.size > 3 ? ` +${it.nodes.size - 3}` : ''}` : '';
       return `[T${it.id > 0 ? it.id : '?'}] ×${it.n}${when}${where}`;
     };
-    const lineText = (it: Extract<Item, { kind: 'line' }>) => `${this.lineLabel(it.template, this.merged ? it.nodes : undefined)} ${clipMiddle(this.esc(it.line), RECENT_MAX)}`;
+    const lineText = (it: Extract<Item, { kind: 'line' }>) => `${this.lineLabel(it.template, this.merged ? it.nodes : undefined)} ${this.record(it.line, RECENT_MAX)}`;
     const cost = (it: Item) => (it.kind === 'ref' ? refText(it) : lineText(it)).length + 1;
     let used = 0;
     for (let i = entries.length - 1; i >= 0; i--) {
