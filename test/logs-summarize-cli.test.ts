@@ -46,6 +46,26 @@ describe('summarize subcommand', () => {
     expect(out).not.toContain('[T1]');
   });
 
+  it('lists the grouping with --format assignments: one JSON line per record, redacted', async () => {
+    const trace = [
+      'Nov 27 04:00:00.000001 node-a app[7]: 2026-11-27 04:00:00,000 ERROR [main] c.e.App - Request failed token=abcdef0123456789abcdef',
+      'Nov 27 04:00:00.000002 node-a app[7]: java.lang.IllegalStateException: boom',
+      'Nov 27 04:00:00.000003 node-a app[7]: \tat com.example.App.handle(App.java:42)',
+      'Nov 27 04:00:00.000004 node-a app[7]: \tat com.example.App.main(App.java:10)',
+    ];
+    const f = join(dir, 'assign.log');
+    writeFileSync(f, [...lines.slice(0, 3), '', ...trace, lines[3]].join('\n') + '\n');
+    const { code, out } = await run({ file: f, format: 'assignments' });
+    expect(code).toBe(0);
+    const rows = out.trim().split('\n').map((l) => JSON.parse(l) as { line: number; lines: number; template: number; text: string });
+    expect(rows.map((r) => [r.line, r.lines])).toEqual([[1, 1], [2, 1], [3, 1], [5, 4], [9, 1]]);
+    // The same template for every SyncLoop line, its final text; the trace is one record on its head.
+    expect(new Set([rows[0]!.template, rows[1]!.template, rows[2]!.template, rows[4]!.template]).size).toBe(1);
+    expect(rows[0]!.text).toBe('kubelet: "SyncLoop UPDATE" source="api" n=<NUM>');
+    expect(rows[3]!.text).toBe('app: c.e.App - Request failed token=[REDACTED:key-value]');
+    expect(out).not.toContain('abcdef0123456789abcdef');
+  });
+
   it('fails with a non-zero code for a missing file', async () => {
     const { code, out } = await run({ file: join(dir, 'nope.log') });
     expect(code).toBe(1);

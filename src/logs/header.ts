@@ -80,7 +80,8 @@ function isSpace(c: number): boolean {
 }
 
 const LEVEL_WORDS = new Map<string, Severity>();
-for (const w of ['EMERG', 'EMERGENCY', 'ALERT', 'CRIT', 'CRITICAL', 'FATAL', 'PANIC', 'SEVERE'])
+// No PANIC: "panic: …" at the start of a message is a Go crash, and the lexicon must see it.
+for (const w of ['EMERG', 'EMERGENCY', 'ALERT', 'CRIT', 'CRITICAL', 'FATAL', 'SEVERE'])
   LEVEL_WORDS.set(w, 'fatal');
 for (const w of ['ERROR', 'ERR', 'EROR']) LEVEL_WORDS.set(w, 'error');
 for (const w of ['WARN', 'WARNING', 'WRN']) LEVEL_WORDS.set(w, 'warning');

@@ -111,6 +111,7 @@ export function continuesRecord(rec: OpenRecord, line: string, h: Header): boole
       if (body.startsWith('rax ') || body.startsWith('r8 ') || body.startsWith('rip ') || body.startsWith('PC=')) return true;
       return false;
     case Trace.Python:
+      if (b0 === 84 && body.startsWith('Traceback (most recent call last):')) return true;
       if (PYTHON_EXCEPTION.test(body)) {
         rec.trace = Trace.PythonDone;
         return true;
@@ -119,8 +120,9 @@ export function continuesRecord(rec: OpenRecord, line: string, h: Header): boole
     case Trace.Node:
       return /^(?:[A-Z]\w*)?(?:Error|Exception)\b|^Node\.js v\d|^\s*\^+\s*$|^\[?[A-Z]\w*(?:Error|Exception)/.test(body);
     case Trace.PythonDone:
-      if (body.startsWith('During handling of the above exception') || body.startsWith('The above exception was the direct cause')) return true;
-      if (body.startsWith('Traceback (most recent call last):')) {
+      // A chained exception: the sentence, then the next traceback. A traceback right after the
+      // exception line without the sentence is a new one.
+      if (body.startsWith('During handling of the above exception') || body.startsWith('The above exception was the direct cause')) {
         rec.trace = Trace.Python;
         return true;
       }
