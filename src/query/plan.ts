@@ -95,7 +95,8 @@ export function planLogRequest(
       .filter(Boolean)
       .join(', ');
     if (optionsGiven) {
-      notices.push(`File query: ${optionsGiven} ${optionsGiven.includes(',') ? 'are' : 'is'} applied by this server to the last ${tailLines} lines read (the kubelet accepts no options with a file).`);
+      // It reads back from the end until it has tailLines matching lines (or hits --max-file-bytes).
+      notices.push(`File query: ${optionsGiven} ${optionsGiven.includes(',') ? 'are' : 'is'} applied by this server (the kubelet accepts no options with a file), keeping the last ${tailLines} matching lines.`);
     }
     const effective: EffectiveQuery = {
       file: query.file,

@@ -130,7 +130,8 @@ class Ctx {
     const d = this.d;
     const out = (this.input.notices ?? []).map((n) => sanitizeLogText(n));
     const extra: string[] = [];
-    if (d.linesFilteredOut) extra.push(`${fmtCount(d.linesFilteredOut)} lines did not match the filters`);
+    // A caller's scope line already counts what matched.
+    if (d.linesFilteredOut && this.input.scope === undefined) extra.push(`${fmtCount(d.linesFilteredOut)} lines did not match the filters`);
     if (d.linesTruncated) extra.push(`${fmtCount(d.linesTruncated)} over-long lines shortened on reading`);
     const red = Object.entries(d.redactions).filter(([, n]) => n > 0);
     if (red.length) extra.push(`secrets redacted: ${red.map(([k, n]) => `${k} ${n}`).join(', ')}`);

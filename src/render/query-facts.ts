@@ -96,6 +96,7 @@ function scopeOf(a: NodeLogsAnswer): string {
     return `Searched the whole of ${boot}${each} for the pattern: ${fmtCount(n)} matching lines`;
   }
   if (window) return `Read ${window}${each}: ${fmtCount(n)} lines${a.fanOut ? ' in all' : ''}${full ? ` (stopped at tailLines ${fmtCount(tail!)})` : ''}`;
-  if (tail !== undefined) return full || a.fanOut ? `Read the last ${fmtCount(tail)} lines of ${boot}${each}${total}${deflt}` : `Read the whole of ${boot}: ${fmtCount(n)} lines, fewer than ${e.defaultsApplied.includes('tailLines') ? 'the default tail of' : 'tailLines'} ${fmtCount(tail)}`;
+  // The count read, not the count asked: they differ when a node sends more than tailLines.
+  if (tail !== undefined) return full || a.fanOut ? `Read the last ${fmtCount(a.fanOut ? tail : n)} lines of ${boot}${each}${total}${deflt}` : `Read the whole of ${boot}: ${fmtCount(n)} lines, fewer than ${e.defaultsApplied.includes('tailLines') ? 'the default tail of' : 'tailLines'} ${fmtCount(tail)}`;
   return `Read ${fmtCount(n)} lines`;
 }
