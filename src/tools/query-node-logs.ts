@@ -67,7 +67,7 @@ export const queryNodeLogsOutput = z.object({
   severityCounts: z.record(z.string(), z.number()),
   topTemplates: z.array(
     z.object({
-      rank: z.number().describe('Importance rank (1 = most important). The template text itself is only in the text answer, inside the untrusted log block.'),
+      rank: z.number().describe('Importance rank (1 = most important); rank N is template TN in the text answer, whose label there carries the same severity and count. The template text itself is only in the text answer, inside the untrusted log block.'),
       count: z.number(),
       severity: z.string(),
       firstTime: z.string().optional(),
