@@ -56,6 +56,8 @@ export interface NodeLogsAnswer {
   plan: LogRequestPlan;
   /** Plan notices (each node's own, once) and then per-node notices. */
   notices: string[];
+  /** The plan notices alone (per-node notices are on the outcomes). */
+  planNotices: string[];
   selector?: string;
   leftOutNodes: number;
   leftOutAtLeast: boolean;
@@ -143,6 +145,7 @@ export async function runNodeLogQuery(deps: NodeLogsDeps, req: NodeLogsRequest, 
     effective: pre.plan.effective,
     plan: pre.plan,
     notices: [...planNotices, ...outcomes.flatMap((o) => o.notices)],
+    planNotices,
     ...(req.labelSelector ? { selector: req.labelSelector } : {}),
     leftOutNodes: leftOut,
     leftOutAtLeast: atLeast,

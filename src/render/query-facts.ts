@@ -37,7 +37,32 @@ export function queryFacts(a: NodeLogsAnswer): QueryFacts {
     facts.push(`Nodes matching ${JSON.stringify(a.selector)}: ${a.outcomes.length} queried, ${ok} answered${ok < a.outcomes.length ? `, ${a.outcomes.length - ok} failed` : ''}; asked for ${asked}.${leftOut}`);
     facts.push(...groupedFailures(a.outcomes.filter((o) => !o.ok)));
   }
-  return { facts, scope: scopeOf(a), notices: a.notices };
+  return { facts, scope: scopeOf(a), notices: a.fanOut ? [...a.planNotices, ...groupedNodeNotices(a.outcomes)] : a.notices };
+}
+
+/**
+ * Fan-out: a notice several nodes share is said once with their names; answers that may have been cut at
+ * the kubelet's deadline are listed in one line with their times.
+ */
+function groupedNodeNotices(outcomes: NodeQueryOutcome[]): string[] {
+  const out: string[] = [];
+  const cut = outcomes.filter((o) => o.ok && o.possiblyTruncated);
+  // query-node's own wording for a possibly truncated answer.
+  const isCutNotice = (n: string) => n.includes('(possibly truncated)');
+  if (cut.length > 1)
+    out.push(`Possibly truncated at the kubelet's deadline (the answer took about that long or ended mid-line): ${cut.map((o) => `${o.node} (${(o.elapsedMs / 1000).toFixed(1)} s)`).join(', ')}. Narrow the time window or add tailLines/pattern.`);
+  const groups = new Map<string, { nodes: string[]; text: string }>();
+  for (const o of outcomes) {
+    for (const n of o.notices) {
+      if (cut.length > 1 && isCutNotice(n)) continue;
+      const key = n.split(o.node).join('\u0001');
+      const g = groups.get(key);
+      if (g) g.nodes.push(o.node);
+      else groups.set(key, { nodes: [o.node], text: key });
+    }
+  }
+  for (const { nodes, text } of groups.values()) out.push(nodes.length > 1 ? `${nodes.join(', ')}: ${text.split('\u0001').join('each of them')}` : text.split('\u0001').join(nodes[0]!));
+  return out;
 }
 
 /**
@@ -49,6 +74,7 @@ const SHORT_CAUSE: Record<string, string> = {
     'node log query is off (the kubelet answered with its /var/log listing) — fix: kubelet config enableSystemLogHandler: true, enableSystemLogQuery: true (and featureGates NodeLogQuery: true before v1.36); files under /var/log stay readable',
   'handler-disabled': 'the kubelet log handler is off (405) — fix: kubelet config enableSystemLogHandler: true and enableSystemLogQuery: true',
   'debugging-disabled': 'the kubelet debugging handlers are off — fix: kubelet config enableDebuggingHandlers: true',
+  'kubelet-unreachable': 'the API server could not reach its kubelet — the node may be down, NotReady or partitioned; list_nodes shows its Ready condition',
 };
 
 /** Failures grouped by cause: "worker-2, worker-4 failed: <cause — fix>", the cause said once. */
@@ -75,7 +101,7 @@ function scopeOf(a: NodeLogsAnswer): string {
   const total = a.fanOut ? `: ${fmtCount(n)} lines in all` : '';
   const windows = a.targets.every((t) => t.os === 'windows');
   const boot = windows ? 'the event log' : e.boot === undefined || e.boot === 0 ? 'the current boot' : `boot ${e.boot}`;
-  const deflt = e.defaultsApplied.includes('tailLines') ? ' (the default tail; pass tailLines, up to 100000 in summary format, or sinceTime/untilTime to look further)' : '';
+  const deflt = e.defaultsApplied.includes('tailLines') ? ' (the default; tailLines up to 100000 or sinceTime/untilTime reach further)' : '';
   if (a.plan.kind === 'file') {
     const files = a.outcomes.filter((o) => o.file);
     const bytes = files.reduce((s, o) => s + (o.file!.bytesRead ?? 0), 0);
