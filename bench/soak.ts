@@ -132,7 +132,8 @@ export interface SoakResult {
 export async function startSoakSandbox(): Promise<Sandbox> {
   return startSandbox({
     journalBackend: 'inprocess',
-    deadlineMs: 3000,
+    // Short: a stream this server cuts (huge-1 at the byte cap) keeps its node slot until this deadline.
+    deadlineMs: 1000,
     hugeBytes: 8 * 1024 * 1024,
     nodes: [
       { name: 'worker-1', profile: 'healthy' },
@@ -153,7 +154,7 @@ function serverArgs(sandbox: Sandbox): string[] {
     '--max-concurrency-per-node', String(SOAK_LIMITS.maxConcurrencyPerNode),
     '--requests-per-second', '10000',
     '--max-queue', '10000',
-    '--kubelet-deadline', '3s',
+    '--kubelet-deadline', '1s',
     '--request-timeout', '5s',
     '--max-bytes-per-node', '2MiB',
   ];

@@ -61,7 +61,9 @@ beforeAll(async () => {
     startMcp({ args: [...base, '--max-concurrency', '1', '--max-concurrency-per-node', '1', '--max-queue', '2'] }),
     startMcp({ args: [...base, '--max-concurrency', '4', '--max-concurrency-per-node', '1', '--max-queue', '2'] }),
     startMcp({ args: [...base, '--max-concurrency', '1', '--max-queue', '1000'] }),
-    startMcp({ args: [...base, '--call-timeout', `${CALL_TIMEOUT_MS}ms`, '--max-concurrency-per-node', '1'] }),
+    // A cancelled journal query keeps its node slot until the kubelet's deadline: here the kubelet deadline
+    // it assumes is the call timeout, so each test starts with the slow node free again.
+    startMcp({ args: [...base.slice(0, 2), '--kubelet-deadline', `${CALL_TIMEOUT_MS}ms`, ...base.slice(4), '--call-timeout', `${CALL_TIMEOUT_MS}ms`, '--max-concurrency-per-node', '1'] }),
     startMcp({ args: base }),
   ]);
 }, 60_000);

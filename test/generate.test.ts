@@ -142,7 +142,13 @@ describe('generateNodeLogs', () => {
     expect(api).toContain('x509: certificate has expired or is not yet valid');
     expect(cp.varLog.get('etcd/etcd.log')!.split('\n')[0]).toMatch(/^\{"level":"\w+","ts":"/);
     for (const g of [worker, cp]) {
-      expect(g.varLog.get('syslog')).toMatch(/^\w{3} \d\d \d\d:\d\d:\d\d [\w-]+ kernel: Linux version/);
+      // logrotate: the oldest third is syslog.2.gz, then syslog.1, then the live file.
+      expect(g.varLog.get('syslog.2.gz')).toMatch(/^\w{3} \d\d \d\d:\d\d:\d\d [\w-]+ kernel: Linux version/);
+      for (const f of ['syslog.1', 'syslog']) expect(g.varLog.get(f)).toMatch(/^\w{3} \d\d \d\d:\d\d:\d\d [\w-]+ /);
+      for (const [link, target] of g.varLogLinks) {
+        expect(link).toMatch(/^containers\/[a-z0-9-]+_[a-z0-9-]+_[a-z0-9-]+-[0-9a-f]{64}\.log$/);
+        expect(g.varLog.has(target.replace(/^\.\.\//, ''))).toBe(true);
+      }
       expect(g.varLog.has('kube-proxy.log')).toBe(true);
       const pods = [...g.varLog.keys()].filter((p) => p.startsWith('pods/'));
       expect(pods.length).toBeGreaterThan(5);

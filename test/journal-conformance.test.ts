@@ -8,6 +8,8 @@ import { createJournalBackend, realJournalAvailable, installedSystemdVersion } f
 import type { JournalBackend, JournalEntry } from '../src/sandbox/journal/types.js';
 
 const NOW = new Date('2026-11-27T03:44:00Z');
+/** Node zones east and west of UTC (no DST change near NOW). */
+const ZONES = ['Asia/Kolkata', 'America/New_York'];
 const BASE = ['--utc', '--no-pager', '--output=short-precise'];
 
 /** The kubelet's dateLayout "2006-1-2 15:4:5": no zero padding. */
@@ -54,6 +56,11 @@ function edgeJournal(): JournalEntry[] {
     mk(1_000_000n, b1, 'kubelet.service', 'kubelet', 100, 'second kubelet line'),
     mk(3_600_000_000n, b2, 'kubelet.service', 'kubelet', 101, 'after reboot kubelet'),
     mk(3_600_000_005n, b2, 'ssh.service', 'sshd', 300, 'after reboot sshd'),
+    // PID 1 about the kubelet (UNIT=): `--unit=kubelet` returns these; a non-PID-1 UNIT= line must not match.
+    { ...mk(3_600_100_000n, b2, 'init.scope', 'systemd', 1, 'kubelet.service: Main process exited, code=exited, status=1/FAILURE'), unitField: 'kubelet.service' },
+    { ...mk(3_600_100_010n, b2, 'init.scope', 'systemd', 1, "kubelet.service: Failed with result 'exit-code'."), unitField: 'kubelet.service' },
+    { ...mk(3_610_200_000n, b2, 'init.scope', 'systemd', 1, 'kubelet.service: Scheduled restart job, restart counter is at 1.'), unitField: 'kubelet.service' },
+    { ...mk(3_610_300_000n, b2, 'node-agent.service', 'node-agent', 400, 'claims to be about the kubelet'), unitField: 'kubelet.service' },
   ];
 }
 
@@ -120,6 +127,15 @@ describe.skipIf(!hasReal)('journal backends agree with real journalctl', () => {
     ['hostile and long lines', () => [...BASE, '--grep=IGNORE ALL|untrusted-node-log|\u202e|Receiving a new pod|ERROR']],
     ['secret-bearing lines', () => [...BASE, '--grep=BEGIN RSA|Bearer|password|token']],
     ['since after until', () => [...BASE, `--since=${m(10)}`, `--until=${m(20)}`]],
+    // What the kubelet sends for "the last N lines" in a window (kubelet-node-log-query.md §3).
+    ['until + tail, the last entries after until: no entries', () => [...BASE, `--until=${m(30)}`, '--pager-end', '--lines=20', '--unit=kubelet']],
+    ['until + tail + grep ^: newest first inside the window', () => [...BASE, `--until=${m(30)}`, '--pager-end', '--lines=20', '--unit=kubelet', '--grep=^']],
+    ['since + tail: the FIRST entries of the window', () => [...BASE, `--since=${m(60)}`, '--pager-end', '--lines=20', '--unit=kubelet']],
+    ['since + tail + grep ^: the last entries, newest first', () => [...BASE, `--since=${m(60)}`, '--pager-end', '--lines=20', '--unit=kubelet', '--grep=^']],
+    ['since + until + tail + grep ^', () => [...BASE, `--since=${m(90)}`, `--until=${m(45)}`, '--pager-end', '--lines=30', '--unit=kubelet', '--unit=containerd', '--grep=^']],
+    ['grep + tail ordering with a pattern', () => [...BASE, `--since=${m(120)}`, '--pager-end', '--lines=7', '--unit=kubelet', '--grep=Error syncing']],
+    ['unit with PID-1 UNIT= lines', () => [...BASE, '--unit=kubelet', '--grep=kubelet.service']],
+    ['substring-native unit (syslog beside rsyslog.service)', () => [...BASE, '--pager-end', '--lines=5', '--unit=syslog']],
     ['unparsable time', () => [...BASE, '--since=2026-13-1 0:0:0']],
   ];
 
@@ -128,6 +144,11 @@ describe.skipIf(!hasReal)('journal backends agree with real journalctl', () => {
   const sanity: Record<string, (out: string, code: number | null) => void> = {
     'everything': (o) => expect(o).toContain('-- Boot '),
     'tail': (o) => expect(o.trimEnd().split('\n')).toHaveLength(25),
+    'until + tail, the last entries after until: no entries': (o) => expect(o).toBe('-- No entries --\n'),
+    'until + tail + grep ^: newest first inside the window': (o) => { const s = stamps(o); expect(s).toHaveLength(20); expect([...s].sort().reverse()).toEqual(s); },
+    'since + tail + grep ^: the last entries, newest first': (o) => { const s = stamps(o); expect(s).toHaveLength(20); expect([...s].sort().reverse()).toEqual(s); },
+    'unit with PID-1 UNIT= lines': (o) => expect(o).toContain('systemd[1]: Started kubelet.service'),
+    'substring-native unit (syslog beside rsyslog.service)': (o) => expect(o).toBe('-- No entries --\n'),
     'window with no entries': (o, c) => { expect(o).toBe('-- No entries --\n'); expect(c).toBe(0); },
     'grep lower case (smart case insensitive)': (o) => expect(o).toContain('PLEG is not healthy'),
     'grep mixed case (case sensitive)': (o, c) => { expect(o).toContain('-- No entries --'); expect(c).toBe(1); },
@@ -171,6 +192,8 @@ describe.skipIf(!hasReal)('journal backends agree with real journalctl', () => {
     ['since + lines without pager-end takes the head', [...BASE, `--since=${t(0)}`, '--lines=2']],
     ['lines=0', [...BASE, '--lines=0']],
     ['unit glob', [...BASE, '--unit=kube*']],
+    ['unit: PID-1 UNIT= lines, not other processes\' UNIT=', [...BASE, '--unit=kubelet']],
+    ['unit: UNIT= lines in a tail with grep', [...BASE, '--pager-end', '--lines=2', '--unit=kubelet', '--grep=kubelet']],
   ];
   for (const [name, args] of edgeCases) {
     it(`edge journal: ${name}`, async () => {
@@ -179,6 +202,48 @@ describe.skipIf(!hasReal)('journal backends agree with real journalctl', () => {
       expect(b.code).toBe(a.code);
     });
   }
+});
+
+describe.skipIf(!hasReal)('journal backends agree with real journalctl in a node-local time zone', () => {
+  let work: string;
+  const zoned: Record<string, { real: JournalBackend; mem: JournalBackend }> = {};
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'journal-tz-'));
+    const g = generateNodeLogs({ nodeName: 'tz-node', seed: 11, now: NOW, role: 'worker' });
+    for (const timeZone of ZONES) {
+      zoned[timeZone] = {
+        real: await createJournalBackend(g.journal, { prefer: 'journalctl', workDir: work, timeZone }),
+        mem: await createJournalBackend(g.journal, { prefer: 'inprocess', workDir: work, systemdVersion, timeZone }),
+      };
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(Object.values(zoned).flatMap((z) => [z.real.close(), z.mem.close()]));
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+  const m = (min: number): string => kubeletTime(NOW.getTime() - min * 60_000);
+  const cases: [string, string[]][] = [
+    ['since/until read in the local zone', [...BASE, `--since=${m(75)}`, `--until=${m(60)}`, '--unit=kubelet']],
+    ['since + tail + grep ^', [...BASE, `--since=${m(150)}`, '--pager-end', '--lines=10', '--unit=kubelet', '--grep=^']],
+    ['until + tail + grep ^', [...BASE, `--until=${m(30)}`, '--pager-end', '--lines=10', '--unit=kubelet', '--grep=^']],
+  ];
+  for (const timeZone of ZONES) {
+    for (const [name, args] of cases) {
+      it(`${timeZone}: ${name}`, async () => {
+        const [a, b] = await Promise.all([runOn(zoned[timeZone]!.real, args), runOn(zoned[timeZone]!.mem, args)]);
+        expect(b.out).toBe(a.out);
+        expect(b.code).toBe(a.code);
+      });
+    }
+  }
+  it('the same wall-clock window selects different entries per zone (and --utc output stays UTC)', async () => {
+    const args = [...BASE, `--since=${m(75)}`, `--until=${m(60)}`, '--unit=kubelet'];
+    const [k, ny] = await Promise.all([runOn(zoned['Asia/Kolkata']!.real, args), runOn(zoned['America/New_York']!.real, args)]);
+    expect(k.out).not.toBe(ny.out);
+    // Kolkata is UTC+5:30: "75 to 60 minutes ago" in its wall clock is 5.5 h earlier, before this boot's kubelet lines.
+    const first = (o: string) => o.split('\n').find((l) => /^Nov /.test(l));
+    if (first(k.out)) expect(Date.parse(`2026 ${first(k.out)!.slice(0, 15)} UTC`)).toBeLessThan(NOW.getTime() - 5 * 3600_000);
+  });
 });
 
 describe('in-process journal on its own', () => {

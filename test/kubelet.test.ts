@@ -256,12 +256,12 @@ describe('Linux journal path', () => {
     expect(j.calls.at(-1)!.args).toEqual(['--utc', '--no-pager', '--output=short-precise', '--since=2026-1-2 3:4:5', '--until=2026-1-2 3:4:5', '--unit=kubelet']);
   });
 
-  it('native means an exact unit line on v1.36, a substring before; other unit types never count', async () => {
+  it('native is a substring test in every released kubelet (exact only as a future profile); other unit types never count', async () => {
     const r = await request(url, '/logs/?query=docker');
     expect(r.text).toBe('\nlog not found for docker\n');
-    for (const [version, native] of [['v1.36.0', false], ['v1.35.0', true]] as const) {
+    for (const [version, exact, native] of [['v1.36.0', false, true], ['v1.35.0', false, true], ['v1.29.3', false, true], ['v1.37.0', true, false]] as const) {
       const j = fakeJournal(['mykubelet.service']);
-      const k = await h.start(varLog, { kubeletVersion: version, config: { ...ON, featureGates: { NodeLogQuery: true } }, journal: j });
+      const k = await h.start(varLog, { kubeletVersion: version, exactUnitMatch: exact, config: { ...ON, featureGates: { NodeLogQuery: true } }, journal: j });
       const body = (await request(k.url, '/logs/?query=kubelet')).text;
       expect(j.calls.some((c) => c.args.includes('--unit=kubelet')), version).toBe(native);
       if (!native) expect(body).toBe('\nlog not found for kubelet\n');

@@ -39,13 +39,17 @@ describe('journal plans: exact wire params', () => {
     ['2026-11-27T00:30:00.5+01:00', '2026-11-26T23:30:00.5Z'],
     ['2026-01-01T00:59:59.123456789+01:00', '2025-12-31T23:59:59.123456789Z'],
     ['2024-03-01T00:00:00+00:01', '2024-02-29T23:59:00Z'],
-  ])('sends %s as the UTC instant %s', (given, utc) => {
+  ])('sends %s as the UTC instant %s, in whole seconds (since down, until up), and cuts exactly here', (given, utc) => {
     // untilTime = sinceTime keeps the window inside the server max for old dates.
     const p = plan({ query: 'kubelet', sinceTime: given, untilTime: given, tailLines: 1 });
-    expect(p.kind === 'journal' && p.params.get('sinceTime')).toBe(utc);
-    expect(p.kind === 'journal' && p.params.get('untilTime')).toBe(utc);
+    const ms = Date.parse(utc);
+    const sec = (t: number) => `${new Date(t).toISOString().slice(0, 19)}Z`;
+    expect(p.kind === 'journal' && p.params.get('sinceTime')).toBe(sec(Math.floor(ms / 1000) * 1000));
+    expect(p.kind === 'journal' && p.params.get('untilTime')).toBe(sec(Math.ceil(ms / 1000) * 1000));
     expect(p.effective.sinceTime).toBe(utc);
-    expect(wire(p)).toContainEqual(['sinceTime', utc]);
+    expect(p.kind === 'journal' && p.wire.window).toEqual({ sinceMs: ms, untilMs: ms });
+    // A window with tailLines always carries a pattern (journalctl < 254 gives the first N or nothing otherwise).
+    expect(wire(p)).toContainEqual(['pattern', '^']);
   });
 
   it.each([
@@ -153,7 +157,7 @@ describe('defaults and clamping', () => {
 
   it('a wide explicit window is clamped against untilTime', () => {
     const p = plan({ query: 'kubelet', sinceTime: '2025-01-01T00:00:00Z', untilTime: '2025-03-01T06:00:00+02:00', tailLines: 10 });
-    expect(wire(p)).toEqual([['query', 'kubelet'], ['sinceTime', '2025-02-22T04:00:00Z'], ['untilTime', '2025-03-01T04:00:00Z'], ['tailLines', '10']]);
+    expect(wire(p)).toEqual([['query', 'kubelet'], ['pattern', '^'], ['sinceTime', '2025-02-22T04:00:00Z'], ['untilTime', '2025-03-01T04:00:00Z'], ['tailLines', '10']]);
   });
 
   it('returns issues, not a plan, for invalid input', () => {

@@ -65,7 +65,8 @@ describe('RequestScheduler', () => {
     const s = new RequestScheduler({ maxConcurrency: 1, maxConcurrencyPerNode: 1, requestsPerSecond: 1000, maxQueue: 10 });
     const gate = deferred();
     const first = s.run('n', new AbortController().signal, () => gate.promise);
-    await new Promise((r) => setTimeout(r, 20));
+    // Under CI load the first job may take more than a few ms to start.
+    for (let i = 0; i < 200 && s.stats.running === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(s.stats).toEqual({ waiting: 0, running: 1 });
     const ctrl = new AbortController();
     let ran = false;
@@ -79,6 +80,23 @@ describe('RequestScheduler', () => {
     await first;
     await new Promise((r) => setTimeout(r, 20));
     expect(ran).toBe(false);
+    await s.stop();
+  });
+
+  it('holdNode keeps the node slot (not the global one) after the job is done, until the hold settles', async () => {
+    // One global slot: the other node can only run if the held job gave its global slot back.
+    const s = new RequestScheduler({ maxConcurrency: 1, maxConcurrencyPerNode: 1, requestsPerSecond: 1000, maxQueue: 10 });
+    const hold = deferred();
+    await s.run('n', new AbortController().signal, async (_signal, holdNode) => holdNode(hold.promise));
+    const order: string[] = [];
+    const sameNode = s.run('n', new AbortController().signal, async () => void order.push('n'));
+    const otherNode = s.run('m', new AbortController().signal, async () => void order.push('m'));
+    await otherNode;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(order).toEqual(['m']); // the held node waits, another node does not
+    hold.resolve();
+    await sameNode;
+    expect(order).toEqual(['m', 'n']);
     await s.stop();
   });
 

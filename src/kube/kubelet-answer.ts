@@ -72,13 +72,14 @@ async function* classified(body: AsyncIterable<Buffer>, describe: ((err: unknown
 
 const LISTING_NAME = /<a href="[^"]*">([^<]{1,200})<\/a>/g;
 
-function listingNames(html: string): string[] {
+/** Entry names of a Go FileServer directory listing, plain names only (node-controlled text), at most `max`. */
+export function listingNames(html: string, max = 30): string[] {
   const names: string[] = [];
   for (const m of html.matchAll(LISTING_NAME)) {
     const name = m[1]!.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#39;/g, "'").replace(/&#34;|&quot;/g, '"');
     // File names are node-controlled text: keep only plain ones.
     if (/^[\w.@:+-]+\/?$/.test(name)) names.push(name);
-    if (names.length >= 30) break;
+    if (names.length >= max) break;
   }
   return names;
 }

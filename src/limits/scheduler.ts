@@ -72,7 +72,12 @@ export class RequestScheduler {
   }
 
   /** Runs fn under the limits. Rejects at once with BusyError past the queue bound, CancelledError on abort. */
-  run<T>(node: string, signal: AbortSignal, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /**
+   * Runs fn under the global and per-node limits. fn may call holdNode(p) to keep the node's slot (not the
+   * global one) until p settles after fn itself is done: a cancelled journal query keeps running on the
+   * node until the kubelet's deadline, and the slot stands for that process.
+   */
+  run<T>(node: string, signal: AbortSignal, fn: (signal: AbortSignal, holdNode: (until: Promise<unknown>) => void) => Promise<T>): Promise<T> {
     if (signal.aborted) return Promise.reject(new CancelledError(undefined, true, signal.reason));
     const nodeActive = this.activePerNode.get(node) ?? 0;
     const slotFree = nodeActive < this.limits.maxConcurrencyPerNode && this.running + this.claimingGlobal < this.limits.maxConcurrency;
@@ -130,6 +135,7 @@ export class RequestScheduler {
         }
       };
       signal.addEventListener('abort', onAbort, { once: true });
+      let hold: Promise<unknown> | undefined;
       const job = async (): Promise<void> => {
         if (signal.aborted || settled) return; // cancelled while queued: give the slot back at once
         leaveQueue();
@@ -137,7 +143,9 @@ export class RequestScheduler {
         this.running++;
         const startedAt = Date.now();
         try {
-          const value = await fn(signal);
+          const value = await fn(signal, (until) => {
+            hold = until.catch(() => undefined);
+          });
           if (!settled) {
             settled = true;
             resolve(value);
@@ -149,17 +157,20 @@ export class RequestScheduler {
           }
         } finally {
           this.running--;
-          leaveNode();
+          if (hold) void hold.then(leaveNode);
+          else leaveNode();
           this.avgJobMs = this.avgJobMs * 0.8 + (Date.now() - startedAt) * 0.2;
           signal.removeEventListener('abort', onAbort);
         }
       };
       this.perNode
         .key(node)
-        .schedule(() => {
-          if (signal.aborted || settled) return Promise.resolve();
+        .schedule(async () => {
+          if (signal.aborted || settled) return;
           claimGlobal();
-          return this.global.schedule(job);
+          await this.global.schedule(job);
+          // The node's limiter slot stays taken while the node still works on this request.
+          if (hold) await hold;
         })
         .catch((err: unknown) => {
           if (!started) {

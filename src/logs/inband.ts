@@ -15,7 +15,10 @@ export type InbandKind =
   | 'journalctl-error'
   | 'boot-separator'
   | 'journal-header'
-  | 'table-format';
+  | 'table-format'
+  | 'windows-no-events'
+  | 'powershell-error'
+  | 'powershell-error-detail';
 
 const INBAND: [RegExp, InbandKind][] = [
   [/^-- No entries --$/, 'no-entries'],
@@ -50,5 +53,10 @@ export function classifyWindowsInbandLine(line: string): InbandKind | undefined 
   const t = line.trim();
   if (t === '') return 'table-format';
   if (/^ProviderName: /.test(t) || /^TimeCreated\s+Id\s+LevelDisplayName\s+Message$/.test(t) || /^-{5,}\s+-+\s+-+\s+-+$/.test(t)) return 'table-format';
+  // PowerShell's error records on stderr: "Get-WinEvent : No events were found …" is an empty answer;
+  // its "At line", "+ …" and "+ CategoryInfo / FullyQualifiedErrorId" lines belong to it.
+  if (/^Get-WinEvent : No events were found that match the specified selection criteria\.?$/.test(t)) return 'windows-no-events';
+  if (/^[\w-]+ : \S/.test(line) && /^(Get-WinEvent|Where-Object|Sort-Object|Format-Table) : /.test(line)) return 'powershell-error';
+  if (/^At line:\d+ char:\d+$/.test(t) || /^\+ /.test(line) || /^ {4}\+ (CategoryInfo|FullyQualifiedErrorId)\s*:/.test(line)) return 'powershell-error-detail';
   return classifyInbandLine(line);
 }

@@ -77,6 +77,7 @@ export function liftSeverity(sev: Severity, text: string): Severity {
 // Bracketed or prefixed priority words: "[ERROR]", "ERROR:", "<warn>".
 const PRIORITY_WORD = /(?:^|[\s[<(])(EMERG|ALERT|CRIT|CRITICAL|FATAL|PANIC|ERROR|ERR|WARN|WARNING|NOTICE|INFO|DEBUG|TRACE)(?:[\]>):]|\s)/;
 const LEVEL_FIELD = /\b(?:level|lvl|severity)=["']?([A-Za-z]+)|"(?:level|lvl|severity)"\s*:\s*"([A-Za-z]+)"/;
+const RESTARTING = /restart counter is at \d+/;
 const KEYWORDS =
   /\b(panic|fatal|oom|out of memory|oops|segfault|error|errors|failed|failure|fail|timeout|timed out|refused|denied|unable|cannot|could not|exception|killed|warn|warning|deprecated)\b/i;
 
@@ -102,7 +103,8 @@ function severityFromText(message: string): Severity {
     if (s) return s;
   }
   const k = KEYWORDS.exec(message);
-  if (!k) return 'unknown';
+  // systemd restarting a unit that keeps exiting (a crash loop) says so without any trouble word.
+  if (!k) return RESTARTING.test(message) ? 'warning' : 'unknown';
   const w = k[1]!.toLowerCase();
   if (w === 'panic' || w === 'fatal' || w === 'oops') return 'fatal';
   if (w === 'warn' || w === 'warning' || w === 'deprecated') return 'warning';

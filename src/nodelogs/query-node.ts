@@ -1,19 +1,28 @@
+/**
+ * One node's run of a planned request: journal answers (zone-measured window, local cut, time order,
+ * in-band messages, unit state, the file fallbacks) here; file answers in query-file.ts.
+ */
 import type { ServerConfig } from '../config.js';
 import type { KubeClient } from '../kube/client.js';
 import { classifyLogAnswer, type LogFailure } from '../kube/kubelet-answer.js';
 import { classifyInbandLine, classifyWindowsInbandLine, type InbandKind } from '../logs/inband.js';
 import { KubeError, excerpt } from '../kube/errors.js';
+import type { KubeResponse } from '../kube/transport.js';
 import type { RequestScheduler } from '../limits/scheduler.js';
 import type { Metrics } from '../metrics.js';
-import { digestLines, digestLogStream, type LogDigest } from '../logs/pipeline.js';
+import { digestLogStream, type LogDigest } from '../logs/pipeline.js';
 import { parseLineTime } from '../logs/header.js';
 import { makeLocalLineFilter } from '../query/local-filter.js';
-import { filePathFor } from '../query/plan.js';
+import { filePathFor, journalPathFor } from '../query/plan.js';
+import { formatOffset, nodeZone } from './node-zone.js';
 import { localPatternProblem } from '../query/go-regexp.js';
-import type { LocalFilterSpec, LogRequestPlan } from '../query/types.js';
-import { readFileTail, type FileTailResult } from './read-file-tail.js';
+import type { LogRequestPlan } from '../query/types.js';
+import { fileLoggerCandidates, fileLoggerFallback, mergeSources, queryFile } from './query-file.js';
+import { promoteUnitState, restartFact } from './unit-state.js';
+import { joinWrappedRows } from './windows-table.js';
 import { escapeBlockLine } from '../render/untrusted.js';
-import { mergeDigests, type MergedDigest } from '../logs/merge.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { MergedDigest } from '../logs/merge.js';
 
 export interface NodeQueryDeps {
   kube: KubeClient;
@@ -23,7 +32,7 @@ export interface NodeQueryDeps {
 }
 
 export interface NodeQueryFailure {
-  kind: LogFailure['kind'] | 'unknown-service' | 'options-with-file-logger' | 'bad-boot' | 'journal-unavailable' | 'timeout' | 'busy' | 'cancelled' | 'connection';
+  kind: LogFailure['kind'] | 'not-gzip' | 'unknown-service' | 'options-with-file-logger' | 'bad-boot' | 'journal-unavailable' | 'timeout' | 'busy' | 'cancelled' | 'connection';
   message: string;
 }
 
@@ -93,15 +102,15 @@ export async function queryNode(deps: NodeQueryDeps, node: string, plan: LogRequ
   });
   let result: NodeQueryOutcome;
   try {
-    result = await deps.scheduler.run(node, opts.signal, async (signal) => {
+    result = await deps.scheduler.run(node, opts.signal, async (signal, holdNode) => {
       if (plan.kind === 'file') return queryFile(deps, node, plan, signal, opts.keepTail, outcome);
       const windows = opts.os === 'windows';
       // Kernel messages have no unit: say where they are on this node instead of "unknown service".
       const kernel = windows ? [] : plan.services.filter(isKernelName);
-      if (!kernel.length) return queryJournal(deps, node, plan, signal, opts.keepTail, Date.now(), outcome, windows);
+      if (!kernel.length) return queryJournal(deps, node, plan, signal, opts.keepTail, Date.now(), outcome, windows, holdNode);
       const hint = await kernelFileHint(deps, node, kernel, signal);
       if (kernel.length === plan.services.length) return outcome({ failure: { kind: 'unknown-service', message: hint } });
-      const r = await queryJournal(deps, node, plan, signal, opts.keepTail, Date.now(), outcome, windows, new Set(kernel));
+      const r = await queryJournal(deps, node, plan, signal, opts.keepTail, Date.now(), outcome, windows, holdNode, new Set(kernel));
       return { ...r, notices: [hint, ...r.notices] };
     });
   } catch (err) {
@@ -126,152 +135,224 @@ async function queryJournal(
   signal: AbortSignal,
   keepTail: number,
   /** When the request was sent (after any queueing): the kubelet's deadline counts from here. */
-  started: number,
+  startedAt: number,
   outcome: (o: Partial<NodeQueryOutcome>) => NodeQueryOutcome,
   windows = false,
+  /** Keeps the node's slot until the node is done with a request we stopped reading (see below). */
+  holdNode: (until: Promise<unknown>) => void = () => undefined,
   /** Services already explained elsewhere (kernel names): no unknown-service notice or file fallback for them. */
   explained: ReadonlySet<string> = new Set(),
 ): Promise<NodeQueryOutcome> {
+  let started = startedAt;
   const { config, kube } = deps;
-  const res = await kube.proxyGet(plan.path, { signal, timeoutMs: config.requestTimeoutMs });
-  const answer = await classifyLogAnswer(res, { node, isFile: false });
-  if (!answer.ok) return outcome({ failure: { kind: answer.failure.kind, message: answer.failure.message } });
-  const end = { lastByte: 10, bytes: 0 };
-  const eff = plan.effective;
-  // journalctl --grep with --lines reads backwards and prints newest first: keep every line it sends so
-  // the most recent ones can be put back in time order below.
-  const newestFirst = eff.pattern !== undefined && eff.tailLines !== undefined;
-  const digest = await digestLogStream(trackEnd(answer.body, end), {
-    maxBytes: config.maxBytesPerNode,
-    keepTail: newestFirst ? Math.max(keepTail, Math.min(eff.tailLines!, MAX_REORDER_LINES)) : keepTail,
-    classifyInband: windows ? classifyWindowsInbandLine : classifyInbandLine,
-    signal,
-  }).finally(() => res.abort());
-  const elapsedMs = Date.now() - started;
-  putTailInTimeOrder(digest, keepTail);
   const notices: string[] = [];
-  if (!windows && eff.sinceTime !== undefined && eff.tailLines !== undefined && digest.linesScanned >= eff.tailLines && eff.tailLines > 0)
-    notices.push(
-      `The window held at least tailLines=${eff.tailLines} entries, so ${node} returned only ${eff.tailLines}: the last ones on systemd 254 and later, but the FIRST ones after sinceTime on older systemd (a journalctl quirk). Narrow the window or drop tailLines to see the rest.`,
-    );
-  const kinds = new Map<InbandKind, string[]>();
-  for (const { kind, line } of digest.inband) {
-    const list = kinds.get(kind as InbandKind) ?? [];
-    list.push(line);
-    kinds.set(kind as InbandKind, list);
+  const { wire } = plan;
+  let path = plan.path;
+  /** Said only with journal lines: a file-backed service has no journal entries to measure with. */
+  let zoneUnknown: string | undefined;
+  if (wire.window && !windows && plan.services.length > 0) {
+    // journalctl reads the window in the node's zone: send it in node time, cut it exactly on --utc times.
+    const zone = await nodeZone(kube, node, plan.services[0]!, signal, config.requestTimeoutMs);
+    if (zone.offsetMs !== 0) {
+      path = journalPathFor(node, plan, zone.offsetMs);
+      notices.push(`${node} runs in ${formatOffset(zone.offsetMs)}, and journalctl reads sinceTime/untilTime in the node's zone: the window was sent in node time so that it covers exactly the UTC times asked for (line times are UTC).`);
+    } else if (!zone.known) {
+      zoneUnknown = `Could not measure ${node}'s time zone (no ${plan.services[0]} entries in the current boot); assumed UTC. journalctl reads sinceTime/untilTime in the node's zone, so on a node not in UTC the window may be shifted.`;
+    }
   }
-  const logLines = digest.linesScanned;
-  const possiblyTruncated =
-    !digest.byteCapHit && (elapsedMs >= config.kubeletDeadlineMs * DEADLINE_SLACK || (end.bytes > 0 && end.lastByte !== 10));
-  if (digest.byteCapHit)
-    notices.push(`Stopped reading ${node} after ${digest.bytesRead} bytes (the per-node cap, --max-bytes-per-node); older lines in the answer were not read. Narrow with sinceTime/untilTime, tailLines or pattern.`);
-  if (possiblyTruncated)
-    notices.push(`The answer from ${node} took ${(elapsedMs / 1000).toFixed(1)} s, about the kubelet's ${config.kubeletDeadlineMs / 1000} s limit, or ended mid-line: the kubelet may have cut it short (possibly truncated). Narrow the time window or add tailLines/pattern.`);
+  started = Date.now();
+  // Cancelling or cutting the request does not stop journalctl on the node: the kubelet kills it only at its
+  // own deadline. Until then the node's slot stays taken, so a burst of cancellations cannot stack processes.
+  // (A request that never reached the kubelet, e.g. a refused connection, leaves nothing running.)
+  let endedByItself = false;
+  const sentAt = started;
+  try {
+    const res = await kube.proxyGet(path, { signal, timeoutMs: config.requestTimeoutMs });
+    return await readJournalAnswer(res);
+  } catch (err) {
+    if (!signal.aborted && !(err instanceof KubeError && err.kind === 'timeout')) endedByItself = true;
+    throw err;
+  } finally {
+    const left = sentAt + config.kubeletDeadlineMs - Date.now();
+    if (!endedByItself && left > 0) holdNode(sleep(left, undefined, { ref: false }));
+  }
 
-  const notFound = (kinds.get('log-not-found') ?? []).map((l) => l.replace(/^log not found for /, ''));
-  const fileLogger = kinds.get('options-with-file-logger') ?? [];
-  const journalErrors = kinds.get('journalctl-error') ?? [];
-  const journalUnavailable = kinds.has('journal-unavailable');
-  const fileErrors = kinds.get('file-read-error') ?? [];
-  if (fileErrors.length) notices.push(`The kubelet could not finish reading a service's log file (kubelet said: ${fileErrors.map((l) => JSON.stringify(sanitizeShort(l))).join('; ')}): the answer may be incomplete.`);
+  async function readJournalAnswer(res: KubeResponse): Promise<NodeQueryOutcome> {
+    const answer = await classifyLogAnswer(res, { node, isFile: false });
+    if (!answer.ok) {
+      endedByItself = true; // an error status: nothing runs on the node
+      return outcome({ failure: { kind: answer.failure.kind, message: answer.failure.message } });
+    }
+    const end = { lastByte: 10, bytes: 0 };
+    const eff = plan.effective;
+    // journalctl --grep with --lines reads backwards and prints newest first: keep every line it sends so
+    // the most recent ones can be put back in time order below. A tail kept here keeps its own lines.
+    const wanted = wire.localTail ?? (wire.newestFirst ? eff.tailLines : undefined);
+    const cut = wire.window ? makeLocalLineFilter({ sinceMs: wire.window.sinceMs, untilMs: wire.window.untilMs }, (l) => parseLineTime(l)) : undefined;
+    // Windows: -Wrap continuation lines rejoin their event, and each row names its provider.
+    const body = trackEnd(answer.body, end);
+    const digest = await digestLogStream(windows ? joinWrappedRows(body) : body, {
+      maxBytes: config.maxBytesPerNode,
+      keepTail: wanted !== undefined ? Math.max(keepTail, Math.min(wanted, MAX_REORDER_LINES)) : keepTail,
+      classifyInband: windows ? classifyWindowsInbandLine : classifyInbandLine,
+      ...(cut && { lineFilter: cut }),
+      signal,
+    }).finally(() => res.abort());
+    const elapsedMs = Date.now() - started;
+    endedByItself = !digest.byteCapHit;
+    putTailInTimeOrder(digest, wire.localTail !== undefined ? Math.min(keepTail, wire.localTail) : keepTail);
+    if (windows) {
+      // Event times are the node's local time in an unknown zone: never let them pass for UTC instants.
+      digest.firstTime = undefined;
+      digest.lastTime = undefined;
+      for (const t of digest.templates) t.firstTime = t.lastTime = undefined;
+    } else {
+      promoteUnitState(digest);
+      const restarts = restartFact(digest, plan.services, node);
+      if (restarts) notices.push(restarts);
+    }
+    const kinds = new Map<InbandKind, string[]>();
+    for (const { kind, line } of digest.inband) {
+      const list = kinds.get(kind as InbandKind) ?? [];
+      list.push(line);
+      kinds.set(kind as InbandKind, list);
+    }
+    const logLines = digest.linesScanned;
+    const possiblyTruncated =
+      !digest.byteCapHit && (elapsedMs >= config.kubeletDeadlineMs * DEADLINE_SLACK || (end.bytes > 0 && end.lastByte !== 10));
+    if (digest.byteCapHit)
+      notices.push(`Stopped reading ${node} after ${digest.bytesRead} bytes (the per-node cap, --max-bytes-per-node); older lines in the answer were not read. Narrow with sinceTime/untilTime, tailLines or pattern.`);
+    if (possiblyTruncated)
+      notices.push(`The answer from ${node} took ${(elapsedMs / 1000).toFixed(1)} s, about the kubelet's ${config.kubeletDeadlineMs / 1000} s limit, or ended mid-line: the kubelet may have cut it short (possibly truncated). Narrow the time window or add tailLines/pattern.`);
 
-  const services = plan.services.filter((s) => !explained.has(s));
-  const unknown = services.filter((s) => notFound.includes(s));
-  if (unknown.length)
-    notices.push(
-      `Unknown service${unknown.length > 1 ? 's' : ''} on ${node}: ${unknown.map((s) => JSON.stringify(s)).join(', ')} — not a journald unit there, and no /var/log/${unknown[0]}, /var/log/${unknown[0]}.log or /var/log/${unknown[0]}/${unknown[0]}.log file. Check the unit name (e.g. "kubelet", "containerd") or query a file path.`,
-    );
-  const fileLoggerNames = (/\[(.*)\]/.exec(fileLogger[0] ?? '')?.[1] ?? '').split(' ').filter((n) => n && !explained.has(n));
-  if (fileLoggerNames.length && logLines > 0) {
-    const names = fileLoggerNames.join(' ');
-    notices.push(
-      `On ${node}, ${sanitizeShort(names)} is not a journald unit: the kubelet serves it from a /var/log file and refuses options (tailLines, sinceTime, untilTime, pattern, boot) for it. Query that service alone without options, or query its file path (e.g. "/${sanitizeShort(names.split(' ')[0] ?? '')}.log"), which this server tails and filters itself.`,
-    );
-  }
-  if (journalErrors.length && logLines === 0) {
-    const boot = plan.effective.boot;
-    return outcome({
-      digest,
-      elapsedMs,
-      failure: {
-        kind: 'bad-boot',
-        message:
-          boot !== undefined && boot !== 0
-            ? `journalctl on ${node} has no boot ${boot}: ${sanitizeShort(journalErrors[0]!)}. boot 0 is the current boot; earlier boots (-1, -2, …) exist only when journald keeps a persistent journal on the node.`
-            : `journalctl on ${node} failed: ${sanitizeShort(journalErrors[0]!)}.`,
-      },
-    });
-  }
-  if (journalUnavailable && logLines === 0)
-    return outcome({ digest, elapsedMs, failure: { kind: 'journal-unavailable', message: `The kubelet on ${node} could not run journalctl ("error: journal output not available"). The node may not use systemd-journald; query files under /var/log instead (e.g. "/syslog").` } });
-  if (logLines === 0 && unknown.length === services.length && services.length > 0)
-    return outcome({ digest, elapsedMs, notices, failure: { kind: 'unknown-service', message: notices.find((n) => n.startsWith('Unknown service')) ?? 'Unknown service.' } });
-  if (logLines === 0 && fileLoggerNames.length) {
-    // Every service asked for is served from a file, and the kubelet refuses options for those. Do what the
-    // kubelet's heuristic does, but with a real tail and our filters: look for the same three files.
-    const names = fileLoggerNames;
-    const unsafe = plan.effective.pattern !== undefined ? localPatternProblem(plan.effective.pattern) : undefined;
-    if (unsafe)
+    const notFound = (kinds.get('log-not-found') ?? []).map((l) => l.replace(/^log not found for /, ''));
+    const fileLogger = kinds.get('options-with-file-logger') ?? [];
+    const journalErrors = kinds.get('journalctl-error') ?? [];
+    const journalUnavailable = kinds.has('journal-unavailable');
+    const fileErrors = kinds.get('file-read-error') ?? [];
+    if (fileErrors.length) notices.push(`The kubelet could not finish reading a service's log file (kubelet said: ${fileErrors.map((l) => JSON.stringify(sanitizeShort(l))).join('; ')}): the answer may be incomplete.`);
+
+    const services = plan.services.filter((s) => !explained.has(s));
+    const unknown = services.filter((s) => notFound.includes(s));
+    if (unknown.length)
+      notices.push(
+        `Unknown service${unknown.length > 1 ? 's' : ''} on ${node}: ${unknown.map((s) => JSON.stringify(s)).join(', ')} — not a journald unit there, and no /var/log/${unknown[0]}, /var/log/${unknown[0]}.log or /var/log/${unknown[0]}/${unknown[0]}.log file. Check the unit name (e.g. "kubelet", "containerd") or query a file path.`,
+      );
+    const fileLoggerNames = (/\[(.*)\]/.exec(fileLogger[0] ?? '')?.[1] ?? '').split(' ').filter((n) => n && !explained.has(n));
+    if (fileLoggerNames.length && logLines > 0) {
+      const names = fileLoggerNames.join(' ');
+      notices.push(
+        windows
+          ? `On ${node}, ${sanitizeShort(names)} is not an event-log provider: the kubelet serves it from a file under C:\\var\\log and refuses options for it. On Windows the kubelet and containerd usually log to files: query the file path (e.g. "/${sanitizeShort(names.split(' ')[0] ?? '')}/${sanitizeShort(names.split(' ')[0] ?? '')}.log"; list "/" to see what exists), which this server tails and filters itself.`
+          : `On ${node}, ${sanitizeShort(names)} is not a journald unit: the kubelet serves it from a /var/log file and refuses options (tailLines, sinceTime, untilTime, pattern, boot) for it. Query that service alone without options, or query its file path (e.g. "/${sanitizeShort(names.split(' ')[0] ?? '')}.log"), which this server tails and filters itself.`,
+      );
+    }
+    if (journalErrors.length && logLines === 0) {
+      const boot = plan.effective.boot;
       return outcome({
         digest,
         elapsedMs,
         failure: {
-          kind: 'options-with-file-logger',
-          message: `On ${node}, ${names.join(', ')} is not a journald unit, so its file must be filtered by this server, and this pattern cannot be run here: ${unsafe}. Simplify the pattern or leave it out.`,
+          kind: 'bad-boot',
+          message:
+            boot !== undefined && boot !== 0
+              ? `journalctl on ${node} has no boot ${boot}: ${sanitizeShort(journalErrors[0]!)}. boot 0 is the current boot; earlier boots (-1, -2, …) exist only when journald keeps a persistent journal on the node.`
+              : `journalctl on ${node} failed: ${sanitizeShort(journalErrors[0]!)}.`,
         },
       });
-    const found = await fileLoggerFallback(deps, node, plan, names, signal, keepTail);
-    if (found.parts.length === 0)
+    }
+    if (journalUnavailable && logLines === 0)
       return outcome({
         digest,
         elapsedMs,
         failure: {
-          kind: 'unknown-service',
-          message: `Unknown service${names.length > 1 ? 's' : ''} on ${node}: ${names.map((n) => JSON.stringify(n)).join(', ')} — not a journald unit there, and none of /var/log/NAME, /var/log/NAME.log, /var/log/NAME/NAME.log exists. Check the unit name (e.g. "kubelet", "containerd") or query a file path.`,
+          kind: 'journal-unavailable',
+          message: windows
+            ? `The kubelet on ${node} could not run its PowerShell event-log query ("error: journal output not available"). Query the component's file under C:\\var\\log instead (e.g. "/kubelet/kubelet.log"; list "/" to see what exists).`
+            : `The kubelet on ${node} could not run journalctl ("error: journal output not available"). The node may not use systemd-journald; query files under /var/log instead (e.g. "/syslog").`,
         },
       });
-    const missing = names.filter((n) => !found.parts.some((p) => p.service === n));
-    const fileNotices = [
-      `On ${node}, ${found.parts.map((p) => `${p.service} is not a journald unit; read its file /var/log${p.file}`).join('; ')} (tailed and filtered by this server, as the kubelet refuses options for file-backed services).`,
-      ...(missing.length
-        ? [`Unknown service${missing.length > 1 ? 's' : ''} on ${node}: ${missing.map((n) => JSON.stringify(n)).join(', ')} — no journald unit and no /var/log file of that name.`]
-        : []),
-      ...(plan.effective.tailLines === undefined ? [`The file${found.parts.length > 1 ? 's were' : ' was'} read for at most the last ${deps.config.defaultTailLines} matching lines (--default-tail-lines).`] : []),
-      ...found.notices,
-    ];
-    const merged = found.parts.length === 1 ? found.parts[0]!.digest : mergeSources(found.parts);
-    return outcome({ ok: true, digest: merged, notices: fileNotices, byteCapHit: found.byteCapHit, elapsedMs: Date.now() - started });
+    const psErrors = kinds.get('powershell-error') ?? [];
+    if (windows && psErrors.length)
+      notices.push(`PowerShell on ${node} reported an error with the event-log query (an in-band message, not a log line): ${psErrors.map((l) => JSON.stringify(sanitizeShort(l))).join('; ')}.`);
+    if (windows && logLines === 0 && kinds.has('windows-no-events') && !possiblyTruncated) {
+      notices.push(
+        `No events on ${node} matched (Get-WinEvent: "No events were found that match the specified selection criteria"). On Windows nodes the kubelet and containerd usually log to files under C:\\var\\log rather than to an event-log provider: query "/kubelet/kubelet.log" or "/containerd/containerd.log", or list "/" to see the files.`,
+      );
+      return outcome({ ok: true, digest, notices, possiblyTruncated, byteCapHit: digest.byteCapHit, elapsedMs });
+    }
+    if (logLines === 0 && unknown.length === services.length && services.length > 0)
+      return outcome({ digest, elapsedMs, notices, failure: { kind: 'unknown-service', message: notices.find((n) => n.startsWith('Unknown service')) ?? 'Unknown service.' } });
+    if (logLines === 0 && fileLoggerNames.length) {
+      // Every service asked for is served from a file, and the kubelet refuses options for those. Do what the
+      // kubelet's heuristic does, but with a real tail and our filters: look for the same three files.
+      const names = fileLoggerNames;
+      const unsafe = plan.effective.pattern !== undefined ? localPatternProblem(plan.effective.pattern) : undefined;
+      if (unsafe)
+        return outcome({
+          digest,
+          elapsedMs,
+          failure: {
+            kind: 'options-with-file-logger',
+            message: `On ${node}, ${names.join(', ')} is not a journald unit, so its file must be filtered by this server, and this pattern cannot be run here: ${unsafe}. Simplify the pattern or leave it out.`,
+          },
+        });
+      const found = await fileLoggerFallback(deps, node, plan, names, signal, keepTail);
+      if (found.parts.length === 0)
+        return outcome({
+          digest,
+          elapsedMs,
+          failure: {
+            kind: 'unknown-service',
+            message: `Unknown service${names.length > 1 ? 's' : ''} on ${node}: ${names.map((n) => JSON.stringify(n)).join(', ')} — not a journald unit there, and none of /var/log/NAME, /var/log/NAME.log, /var/log/NAME/NAME.log exists. Check the unit name (e.g. "kubelet", "containerd") or query a file path.`,
+          },
+        });
+      const missing = names.filter((n) => !found.parts.some((p) => p.service === n));
+      const fileNotices = [
+        windows
+          ? `On ${node}, ${found.parts.map((p) => `${p.service} is not an event-log provider; read its file C:\\var\\log${p.file.replace(/\//g, '\\')}`).join('; ')} (tailed and filtered by this server, as the kubelet refuses options for file-backed services; on Windows the kubelet and containerd usually log to files). Line times in these files are the node's local time.`
+          : `On ${node}, ${found.parts.map((p) => `${p.service} is not a journald unit; read its file /var/log${p.file}`).join('; ')} (tailed and filtered by this server, as the kubelet refuses options for file-backed services).`,
+        ...(missing.length
+          ? [`Unknown service${missing.length > 1 ? 's' : ''} on ${node}: ${missing.map((n) => JSON.stringify(n)).join(', ')} — no journald unit and no /var/log file of that name.`]
+          : []),
+        ...(plan.effective.tailLines === undefined ? [`The file${found.parts.length > 1 ? 's were' : ' was'} read for at most the last ${deps.config.defaultTailLines} matching lines (--default-tail-lines).`] : []),
+        ...found.notices,
+      ];
+      const merged = found.parts.length === 1 ? found.parts[0]!.digest : mergeSources(found.parts);
+      return outcome({ ok: true, digest: merged, notices: fileNotices, byteCapHit: found.byteCapHit, elapsedMs: Date.now() - started });
+    }
+    if (logLines === 0 && kinds.has('no-entries') && !windows && !possiblyTruncated) {
+      // The kubelet's native test is a substring one: "syslog" counts as a unit beside rsyslog.service and
+      // "proxy" beside kube-proxy.service, and journalctl --unit=syslog has nothing. The file may be there.
+      const asked = eff.sinceTime !== undefined || eff.untilTime !== undefined || eff.pattern !== undefined;
+      const candidates = services.map((svc) => fileLoggerCandidates(svc).map((f) => JSON.stringify(f)).join(' or ')).join('; ');
+      if (!asked && services.length) {
+        const found = await fileLoggerFallback(deps, node, plan, services, signal, keepTail);
+        if (found.parts.length > 0) {
+          const merged = found.parts.length === 1 ? found.parts[0]!.digest : mergeSources(found.parts);
+          return outcome({
+            ok: true,
+            digest: merged,
+            notices: [
+              `journalctl on ${node} had no entries for ${plan.services.map((x) => `--unit=${x}`).join(' ')}: the kubelet took ${found.parts.map((p) => JSON.stringify(p.service)).join(', ')} for a journald unit because its check is a substring match (e.g. "syslog" inside "rsyslog.service"). Read the file /var/log${found.parts.map((p) => p.file).join(', /var/log')} instead (tailed by this server); query it as a file next time.`,
+              ...found.notices,
+            ],
+            byteCapHit: found.byteCapHit,
+            elapsedMs: Date.now() - started,
+          });
+        }
+      } else {
+        notices.push(
+          `If ${plan.services.map((x) => JSON.stringify(x)).join(', ')} is not really a systemd unit on ${node} (the kubelet's unit check is a substring match, so "syslog" passes beside rsyslog.service), its log may be a file: query ${candidates} as a file (this server applies pattern and window to files).`,
+        );
+      }
+    }
+    if (logLines === 0 && !possiblyTruncated) notices.push(`No log entries on ${node} matched${kinds.has('no-entries') ? ' (journalctl: "-- No entries --")' : ''}.`);
+    if (zoneUnknown && logLines > 0) notices.push(zoneUnknown);
+    if (windows && logLines > 0 && eff.sinceTime === undefined && eff.untilTime === undefined)
+      notices.push(`Event times from ${node} (TimeCreated) are the node's local time, not UTC: PowerShell prints them in the node's zone, which this server cannot see.`);
+    return outcome({ ok: true, digest, notices, possiblyTruncated, byteCapHit: digest.byteCapHit, elapsedMs });
   }
-  if (logLines === 0 && !possiblyTruncated) notices.push(`No log entries on ${node} matched${kinds.has('no-entries') ? ' (journalctl: "-- No entries --")' : ''}.`);
-  return outcome({ ok: true, digest, notices, possiblyTruncated, byteCapHit: digest.byteCapHit, elapsedMs });
-}
-
-async function queryFile(
-  deps: NodeQueryDeps,
-  node: string,
-  plan: Extract<LogRequestPlan, { kind: 'file' }>,
-  signal: AbortSignal,
-  keepTail: number,
-  outcome: (o: Partial<NodeQueryOutcome>) => NodeQueryOutcome,
-): Promise<NodeQueryOutcome> {
-  const spec = plan.localFilter;
-  const hasFilter = spec.pattern !== undefined || spec.sinceMs !== undefined || spec.untilMs !== undefined;
-  const tail = await readFileDigest(deps, node, plan.path, { ...plan.tail, spec, keepTail }, signal, { remaining: deps.config.maxBytesPerNode });
-  if (!tail.ok) return outcome({ failure: { kind: tail.failure.kind, message: tail.failure.message } });
-  if (!tail.read) return outcome({ failure: { kind: 'file-not-found', message: `${plan.file} is a directory on ${node}, not a log file. Name a file inside it.` } });
-  const { result: r, digest } = tail.read;
-  const notices: string[] = [];
-  if (!r.rangeHonoured) notices.push(`The node did not honour the HTTP Range request: only the first ${r.bytesRead} bytes of the file were read.`);
-  if (r.byteCapHit)
-    notices.push(`Read the last ${r.bytesRead} bytes of the file (the cap, --max-file-bytes) and found ${r.lines.length} matching lines, fewer than the ${plan.tail.lines} asked for; older parts of the file were not read.`);
-  if (r.lines.length === 0) notices.push(`No lines of ${plan.file} on ${node} matched${hasFilter ? ' the pattern/time window' : ' (the file is empty)'}.`);
-  return outcome({
-    ok: true,
-    digest,
-    notices,
-    byteCapHit: r.byteCapHit,
-    file: { bytesRead: r.bytesRead, fileSize: r.fileSize, reachedStart: r.reachedStart, rangeHonoured: r.rangeHonoured },
-  });
 }
 
 function sanitizeShort(s: string): string {
@@ -315,40 +396,6 @@ export function failureFromError(err: unknown, config: ServerConfig): NodeQueryF
   return { kind: 'connection', message: `Reading logs failed: ${sanitizeShort(e?.message ?? String(err))}` };
 }
 
-/** Tails one /var/log file with Range requests and local filters, and digests the lines kept. */
-async function readFileDigest(
-  deps: NodeQueryDeps,
-  node: string,
-  /** API path of the file (filePathFor). */
-  path: string,
-  want: { lines: number; initialBytes: number; maxBytes: number; spec: LocalFilterSpec; keepTail: number },
-  signal: AbortSignal,
-  budget: { remaining: number },
-): Promise<{ ok: true; read?: { result: FileTailResult; digest: LogDigest } } | { ok: false; failure: LogFailure }> {
-  const { spec } = want;
-  const hasFilter = spec.pattern !== undefined || spec.sinceMs !== undefined || spec.untilMs !== undefined;
-  const tail = await readFileTail(deps.kube, {
-    node,
-    path,
-    lines: want.lines,
-    initialBytes: want.initialBytes,
-    maxBytes: want.maxBytes,
-    makeFilter: hasFilter ? () => makeLocalLineFilter(spec, (l) => parseLineTime(l)) : undefined,
-    timeOf: (l) => parseLineTime(l),
-    sinceMs: spec.sinceMs,
-    timeoutMs: deps.config.requestTimeoutMs,
-    signal,
-    budget,
-  });
-  if (!tail.ok) return tail;
-  if (!tail.result) return { ok: true };
-  const digest = digestLines(tail.result.lines, { keepTail: want.keepTail });
-  // The digest saw only the kept lines; report what was actually scanned on the node's file.
-  digest.bytesRead = tail.result.bytesRead;
-  digest.linesFilteredOut = tail.result.linesFilteredOut;
-  return { ok: true, read: { result: tail.result, digest } };
-}
-
 /** Names people give the kernel's log; journald keeps it without a unit (_TRANSPORT=kernel). */
 const KERNEL_NAMES = new Set(['kernel', 'dmesg', 'kern', 'kmsg', 'kernel.log', 'kern.log']);
 
@@ -376,48 +423,4 @@ async function kernelFileHint(deps: NodeQueryDeps, node: string, names: string[]
     return `${head} None of ${KERNEL_FILES.map((f) => `/var/log${f}`).join(', ')} exists on ${node}, so its kernel lines are only in the journal, where the kubelet cannot select them; kubelet and containerd lines often quote the kernel's verdicts (OOM kills, disk errors).`;
   const filter = found === '/kern.log' ? '' : ' with pattern "kernel:" to keep only kernel lines';
   return `${head} On ${node} they are in /var/log${found}: query "${found}"${filter}.`;
-}
-
-/** The kubelet's file heuristic for a service, in its order: /var/log/svc, svc.log, svc/svc.log. */
-export function fileLoggerCandidates(service: string): string[] {
-  return [`/${service}`, `/${service}.log`, `/${service}/${service}.log`];
-}
-
-async function fileLoggerFallback(
-  deps: NodeQueryDeps,
-  node: string,
-  plan: Extract<LogRequestPlan, { kind: 'journal' }>,
-  services: string[],
-  signal: AbortSignal,
-  keepTail: number,
-): Promise<{ parts: { service: string; file: string; digest: LogDigest }[]; notices: string[]; byteCapHit: boolean }> {
-  const e = plan.effective;
-  const spec = {
-    pattern: e.pattern,
-    sinceMs: e.sinceTime ? Date.parse(e.sinceTime) : undefined,
-    untilMs: e.untilTime ? Date.parse(e.untilTime) : undefined,
-  };
-  const parts: { service: string; file: string; digest: LogDigest }[] = [];
-  const notices: string[] = [];
-  let byteCapHit = false;
-  // One node, one byte budget, however many candidate files and growth steps it takes.
-  const budget = { remaining: deps.config.maxBytesPerNode };
-  const want = { lines: e.tailLines ?? deps.config.defaultTailLines, initialBytes: deps.config.fileTailBytes, maxBytes: deps.config.maxFileBytes, spec, keepTail };
-  for (const service of services) {
-    for (const file of fileLoggerCandidates(service)) {
-      const tail = await readFileDigest(deps, node, filePathFor(node, file), want, signal, budget);
-      if (!tail.ok || !tail.read) continue; // missing, or a directory: the kubelet skips those too
-      if (tail.read.result.byteCapHit) {
-        byteCapHit = true;
-        notices.push(`Read the last ${tail.read.result.bytesRead} bytes of /var/log${file} (--max-file-bytes); older lines were not read.`);
-      }
-      parts.push({ service, file, digest: tail.read.digest });
-      break;
-    }
-  }
-  return { parts, notices, byteCapHit };
-}
-
-function mergeSources(parts: { service: string; file: string; digest: LogDigest }[]): MergedDigest {
-  return mergeDigests(parts.map((p) => ({ node: p.file, digest: p.digest })));
 }

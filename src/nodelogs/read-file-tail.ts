@@ -61,8 +61,9 @@ export async function readFileTail(
     want = Math.min(want, cap);
     requests++;
     const res = await kube.proxyGet(req.path, { range: `bytes=-${want}`, signal: req.signal, timeoutMs: req.timeoutMs });
-    // A directory: the kubelet's file server redirects to "dir/" or lists it as HTML. Not a log file.
-    if (res.status === 301 || /text\/html/i.test(String(res.headers['content-type'] ?? ''))) {
+    // A directory: the kubelet's file server redirects "dir" to "dir/" and lists "dir/" as HTML. Decided by
+    // the redirect or a listing of a slash path, not the content type alone (a .html file is a file).
+    if (res.status === 301 || (req.path.endsWith('/') && /text\/html/i.test(String(res.headers['content-type'] ?? '')))) {
       res.abort();
       return { ok: true, result: undefined };
     }

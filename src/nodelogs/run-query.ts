@@ -99,12 +99,12 @@ export async function runNodeLogQuery(deps: NodeLogsDeps, req: NodeLogsRequest, 
   if (!resolved.ok) return resolved;
   const { targets, leftOut, atLeast } = resolved;
 
-  // Plan per node: the OS decides whether boot is allowed and which notices apply.
+  // Plan per node: the OS decides whether boot is allowed and which notices apply, the kubelet version how a window is sent.
   const plans = new Map<string, LogRequestPlan>();
   const osOf = new Map(targets.map((t) => [t.name, t.os]));
   const refused: NodeQueryOutcome[] = [];
   for (const t of targets) {
-    const planned = planLogRequest(t.name, req.input, { os: t.os, limits, now, format: req.format });
+    const planned = planLogRequest(t.name, req.input, { os: t.os, limits, now, kubeletVersion: t.kubeletVersion, format: req.format });
     if (planned.ok) plans.set(t.name, planned.plan);
     else refused.push({ node: t.name, ok: false, failure: { kind: 'kubelet-rejected', message: formatIssues(planned.issues) }, notices: [], possiblyTruncated: false, byteCapHit: false, elapsedMs: 0 });
   }

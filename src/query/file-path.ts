@@ -19,7 +19,8 @@ const issue = (message: string, fix: string): FilePathCheck => ({ ok: false, iss
 
 /**
  * Check a file query and return its normalized form: forward slashes, one
- * leading slash, no empty or `.` segments (e.g. `\kube\x.log` → `/kube/x.log`).
+ * leading slash, no empty or `.` segments (e.g. `\kube\x.log` → `/kube/x.log`);
+ * a directory keeps its trailing slash (`/pods/`, `/`) and is answered with its listing.
  */
 export function checkFilePath(raw: string): FilePathCheck {
   const shown = JSON.stringify(raw.length > 200 ? raw.slice(0, 200) + '…' : raw);
@@ -46,12 +47,11 @@ export function checkFilePath(raw: string): FilePathCheck {
   if (normalizedSlashes.includes('..') || segments.some((s) => s.normalize('NFKC').includes('..'))) {
     return issue(`file path ${shown} contains ".."; file queries cannot leave /var/log (and ".." is refused in any spelling).`, 'Give a path inside /var/log without "..", e.g. "/kube-apiserver.log" or "/pods/<pod-dir>/<container>/0.log".');
   }
-  if (segments.length === 0 || /[/]\.?$/.test(normalizedSlashes)) {
-    return issue(`file path ${shown} names a directory, not a file.`, 'Name one log file, e.g. "/kube-apiserver.log"; to see what exists, use the known file names of the node\'s components.');
-  }
+  // A trailing slash (or "/" alone) asks for a directory: the kubelet's file server lists it.
+  const directory = segments.length === 0 || /[/]\.?$/.test(normalizedSlashes);
   if (segments[0] === 'var' && segments[1] === 'log') {
     const rest = '/' + segments.slice(2).join('/');
     return issue(`file path ${shown} starts with /var/log, but paths are relative to /var/log (the kubelet would look for /var/log/var/log/…).`, segments.length > 2 ? `Use "${rest}".` : 'Name a file below /var/log, e.g. "/kube-apiserver.log".');
   }
-  return { ok: true, file: '/' + segments.join('/') };
+  return { ok: true, file: '/' + segments.join('/') + (directory && segments.length ? '/' : '') };
 }

@@ -54,11 +54,30 @@ function smartCaseCouldSurprise(pattern: string): boolean {
   return /(^|[^a-z])[iwef](\[0-9|\\d|[0-9])/.test(pattern) || /\[[^\]]*[a-z]-[a-z]/.test(pattern);
 }
 
+/** Kubelets before v1.30 build journalctl's --until from sinceTime (fixed by PR #122693; not in the v1.29 backport). */
+export function untilTimeBroken(kubeletVersion: string | undefined): boolean {
+  const m = /^v?(\d+)\.(\d+)/.exec(kubeletVersion ?? '');
+  return !!m && Number(m[1]) === 1 && Number(m[2]) < 30;
+}
+
+/**
+ * The journal request as sent to one node: the kubelet formats sinceTime/untilTime in the offset the
+ * client sent and journalctl reads that wall-clock time in the node's zone, so the times go out shifted
+ * by the node's UTC offset (local = UTC + offset) to mean the instants asked for.
+ */
+export function journalPathFor(node: string, plan: Extract<LogRequestPlan, { kind: 'journal' }>, zoneOffsetMs = 0): string {
+  const params = new URLSearchParams(plan.params);
+  const { sinceMs, untilMs } = plan.wire;
+  if (sinceMs !== undefined) params.set('sinceTime', utcSeconds(Math.floor((sinceMs + zoneOffsetMs) / 1000)));
+  if (untilMs !== undefined) params.set('untilTime', utcSeconds(Math.ceil((untilMs + zoneOffsetMs) / 1000)));
+  return `${logsPathPrefix(node)}?${encodeParams(params)}`;
+}
+
 export function planLogRequest(
   node: string,
   input: NodeLogQueryInput,
   /** format: summaries may scan deeper (limits.maxSummaryTailLines) than raw lines are shown. */
-  ctx: { os: NodeOs; limits: QueryLimits; now: Date; format?: 'summary' | 'lines' },
+  ctx: { os: NodeOs; limits: QueryLimits; now: Date; kubeletVersion?: string; format?: 'summary' | 'lines' },
 ): { ok: true; plan: LogRequestPlan } | { ok: false; issues: ValidationIssue[] } {
   const nodeIssue = checkNode(node);
   const { issues, query } = analyzeNodeLogQuery(input, ctx);
@@ -86,7 +105,7 @@ export function planLogRequest(
   if (tailLines === 0) notices.push('tailLines 0 asks for no lines at all; leave it out or pass a positive number to see log lines.');
 
   if (query.file !== undefined) {
-    if (tailLines === undefined) {
+    if (tailLines === undefined && !query.file.endsWith('/')) {
       // The answer's scope line says this (defaultsApplied), once.
       tailLines = defaultTail;
       defaultsApplied.push('tailLines');
@@ -98,6 +117,7 @@ export function planLogRequest(
       // It reads back from the end until it has tailLines matching lines (or hits --max-file-bytes).
       notices.push(`File query: ${optionsGiven} ${optionsGiven.includes(',') ? 'are' : 'is'} applied by this server (the kubelet accepts no options with a file), keeping the last ${tailLines} matching lines.`);
     }
+    tailLines ??= defaultTail;
     const effective: EffectiveQuery = {
       file: query.file,
       tailLines,
@@ -128,32 +148,51 @@ export function planLogRequest(
     };
   }
 
-  let sinceTime = query.since?.utc;
-  const untilTime = query.until?.utc;
-  // Defaults avoid pairing a window with tailLines: journalctl before systemd 254 answers
-  // `--since … --lines=N` with the FIRST N entries of the window, and `--until … --lines=N` with nothing.
+  let sinceMs = query.since?.ms;
+  const untilMs = query.until?.ms;
+  const windows = ctx.os === 'windows';
+  const brokenUntil = !windows && query.until !== undefined && untilTimeBroken(ctx.kubeletVersion);
   if (tailLines === undefined && !query.since && !query.until) {
     // The answer's scope line says this (defaultsApplied), once: "Read the last 2,000 lines of the current boot (the default tail; …)".
     tailLines = defaultTail;
     defaultsApplied.push('tailLines');
-  } else if (tailLines === undefined && !query.since && query.until) {
-    const sinceMs = query.until.ms - limits.defaultWindowMs;
-    sinceTime = utcSeconds(Math.floor(sinceMs / 1000));
+  } else if (!query.since && query.until && (tailLines === undefined || brokenUntil)) {
+    sinceMs = Math.floor((query.until.ms - limits.defaultWindowMs) / 1000) * 1000;
     defaultsApplied.push('sinceTime');
-    notices.push(`Only untilTime given: reading the ${describeMs(limits.defaultWindowMs)} before it (sinceTime ${sinceTime}). Pass sinceTime to choose the start.`);
+    notices.push(`Only untilTime given: reading the ${describeMs(limits.defaultWindowMs)} before it (sinceTime ${utcSeconds(sinceMs / 1000)}). Pass sinceTime to choose the start.`);
   }
   if (query.since) {
     const endMs = query.until ? query.until.ms : nowMs;
     if (endMs - query.since.ms > limits.maxWindowMs) {
       // Whole seconds, rounded up, so the window never exceeds the limit.
       const clampedSeconds = Math.ceil((endMs - limits.maxWindowMs) / 1000);
-      sinceTime = utcSeconds(clampedSeconds);
-      notices.push(`The window from ${query.since.utc} to ${query.until ? query.until.utc : 'now'} is wider than this server's limit of ${describeMs(limits.maxWindowMs)}; sinceTime was moved forward to ${sinceTime}. Query the earlier part separately if you need it.`);
+      sinceMs = clampedSeconds * 1000;
+      notices.push(`The window from ${query.since.utc} to ${query.until ? query.until.utc : 'now'} is wider than this server's limit of ${describeMs(limits.maxWindowMs)}; sinceTime was moved forward to ${utcSeconds(clampedSeconds)}. Query the earlier part separately if you need it.`);
     }
+  }
+  const sinceTime = sinceMs === undefined ? undefined : sinceMs === query.since?.ms ? query.since.utc : utcSeconds(sinceMs / 1000);
+  const untilTime = query.until?.utc;
+
+  // journalctl before systemd 254 answers `--since … --lines=N` with the FIRST N entries of the window and
+  // `--until … --lines=N` with nothing when its last N entries are later; with any --grep it returns the
+  // last N matches inside the window, newest first. So a window with tailLines always carries a pattern.
+  const windowed = sinceMs !== undefined || untilMs !== undefined;
+  let wirePattern = query.pattern;
+  let wireTail = tailLines;
+  let localTail: number | undefined;
+  if (brokenUntil) {
+    // untilTime would become a copy of sinceTime: leave it (and with it the tail) to this server.
+    if (tailLines !== undefined) {
+      localTail = tailLines;
+      wireTail = undefined;
+    }
+    notices.push(`The kubelet on this node is older than v1.30 and builds journalctl's --until from sinceTime, so untilTime was not sent: the node streamed everything from sinceTime on and this server cut it at ${query.until!.utc}${localTail !== undefined ? ` and kept the last ${localTail} lines` : ''}.`);
+  } else if (!windows && windowed && tailLines !== undefined && wirePattern === undefined) {
+    wirePattern = '^';
   }
 
   if (query.pattern !== undefined) {
-    if (ctx.os === 'windows') {
+    if (windows) {
       notices.push('On Windows nodes the pattern is matched case-insensitively against the event message (PowerShell -Match).');
       if (tailLines !== undefined)
         notices.push(`On Windows nodes tailLines takes the newest ${tailLines} events before the pattern is applied (Get-WinEvent -MaxEvents), so fewer may match; raise tailLines or use sinceTime to look further back.`);
@@ -161,13 +200,18 @@ export function planLogRequest(
       notices.push('The pattern has no uppercase letters, so journalctl matches it case-insensitively; add an uppercase letter to make it case-sensitive.');
     }
   }
+  if (windows && windowed)
+    notices.push('Windows nodes read sinceTime/untilTime in the node\'s local time zone and print event times (TimeCreated) in it too, not in UTC: this server cannot convert them, so the window may be off by the node\'s UTC offset; check the node\'s zone before comparing times.');
 
+  const wireSinceMs = sinceMs === undefined ? undefined : Math.floor(sinceMs / 1000) * 1000;
+  // The kubelet drops fractions (and --until is exact to the second): round up on the wire, cut exactly here.
+  const wireUntilMs = untilMs === undefined || brokenUntil ? undefined : Math.ceil(untilMs / 1000) * 1000;
   const params = new URLSearchParams();
   for (const s of query.services) params.append('query', s);
-  if (query.pattern !== undefined) params.append('pattern', query.pattern);
-  if (sinceTime !== undefined) params.append('sinceTime', sinceTime);
-  if (untilTime !== undefined) params.append('untilTime', untilTime);
-  if (tailLines !== undefined) params.append('tailLines', String(tailLines));
+  if (wirePattern !== undefined) params.append('pattern', wirePattern);
+  if (wireSinceMs !== undefined) params.append('sinceTime', utcSeconds(wireSinceMs / 1000));
+  if (wireUntilMs !== undefined) params.append('untilTime', utcSeconds(wireUntilMs / 1000));
+  if (wireTail !== undefined) params.append('tailLines', String(wireTail));
   if (query.boot !== undefined) params.append('boot', String(query.boot));
 
   const effective: EffectiveQuery = {
@@ -179,17 +223,23 @@ export function planLogRequest(
     ...(query.boot !== undefined && { boot: query.boot }),
     defaultsApplied,
   };
-  return {
-    ok: true,
-    plan: {
-      kind: 'journal',
-      services: [...query.services],
-      params,
-      path: `${logsPathPrefix(node)}?${encodeParams(params)}`,
-      effective,
-      notices,
+  const journalPlan: Extract<LogRequestPlan, { kind: 'journal' }> = {
+    kind: 'journal',
+    services: [...query.services],
+    params,
+    path: '',
+    wire: {
+      ...(wireSinceMs !== undefined && { sinceMs: wireSinceMs }),
+      ...(wireUntilMs !== undefined && { untilMs: wireUntilMs }),
+      ...(windowed && !windows && { window: { ...(sinceMs !== undefined && { sinceMs }), ...(untilMs !== undefined && { untilMs }) } }),
+      newestFirst: wirePattern !== undefined && wireTail !== undefined && !windows,
+      ...(localTail !== undefined && { localTail }),
     },
+    effective,
+    notices,
   };
+  journalPlan.path = journalPathFor(node, journalPlan);
+  return { ok: true, plan: journalPlan };
 }
 
 function describeMs(ms: number): string {

@@ -44,8 +44,9 @@ export type LogRequestPlan =
       services: string[];
       /** Exact wire params, in wire order. */
       params: URLSearchParams;
-      /** "/api/v1/nodes/<n>/proxy/logs/?..." */
+      /** "/api/v1/nodes/<n>/proxy/logs/?..." (times as sent to a node in UTC; see journalPathFor). */
       path: string;
+      wire: JournalWire;
       effective: EffectiveQuery;
       notices: string[];
     }
@@ -60,6 +61,19 @@ export type LogRequestPlan =
       effective: EffectiveQuery;
       notices: string[];
     };
+
+/** How a journal answer is read back into what was asked (kubelet-node-log-query.md §3). */
+export interface JournalWire {
+  /** The instants behind sinceTime/untilTime on the wire (whole seconds; until rounded up), before any zone shift. */
+  sinceMs?: number;
+  untilMs?: number;
+  /** The exact window asked for, cut locally on the UTC times journalctl prints (--utc). */
+  window?: { sinceMs?: number; untilMs?: number };
+  /** A pattern with tailLines: journalctl walks backwards and prints newest first. */
+  newestFirst: boolean;
+  /** tailLines applied here, after the local cut (the kubelet could not be given it). */
+  localTail?: number;
+}
 
 export interface EffectiveQuery {
   services?: string[];

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { generateServingCerts } from './certs.js';
@@ -25,7 +26,7 @@ import type { RunningKubelet } from './kubelet/types.js';
 import type { Sandbox, SandboxNodeSpec, SandboxOptions } from './types.js';
 
 export type { Sandbox, SandboxNodeSpec, SandboxOptions, RequestRecord, RequestLog } from './types.js';
-export { defaultNodes, NODE_NAMES, HEALTHY_NODE, fleetNodeName, FLEET_PREFIX } from './nodes.js';
+export { defaultNodes, quirkNodes, QUIRK_NODE_NAMES, QUIRK_TIME_ZONE, QUIRK_WINDOWS_TIME_ZONE, NODE_NAMES, HEALTHY_NODE, fleetNodeName, FLEET_PREFIX } from './nodes.js';
 
 const DEFAULT_DEADLINE_MS = 30_000;
 
@@ -36,16 +37,21 @@ interface NodeData {
   winEvents?: WinEvent[];
 }
 
-async function writeTree(root: string, files: Map<string, string>): Promise<void> {
+async function writeTree(root: string, files: Map<string, string>, links: Map<string, string> = new Map()): Promise<void> {
   await mkdir(root, { recursive: true });
   const dirs = new Set<string>();
-  for (const rel of files.keys()) {
+  for (const rel of [...files.keys(), ...links.keys()]) {
     const full = resolve(root, rel);
     if (!full.startsWith(root + '/')) throw new Error(`generated /var/log path escapes the tree: ${rel}`);
     dirs.add(dirname(full));
   }
   await Promise.all([...dirs].map((d) => mkdir(d, { recursive: true })));
-  await Promise.all([...files].map(([rel, text]) => writeFile(resolve(root, rel), text)));
+  // Rotated logs: logrotate's compressed generations are gzip on disk.
+  await Promise.all([...files].map(([rel, text]) => writeFile(resolve(root, rel), rel.endsWith('.gz') ? gzipSync(text) : text)));
+  for (const [rel, target] of links) {
+    if (!resolve(dirname(resolve(root, rel)), target).startsWith(root + '/')) throw new Error(`generated /var/log link escapes the tree: ${rel}`);
+    await symlink(target, resolve(root, rel));
+  }
 }
 
 interface JournalPlan {
@@ -58,7 +64,9 @@ interface JournalPlan {
 async function prepareNodeData(node: ResolvedNode, nodeDir: string, now: Date, plan: JournalPlan): Promise<NodeData> {
   const varLogDir = join(nodeDir, 'var', 'log');
   if (node.os === 'windows') {
-    const winEvents = generateWinEvents({ nodeName: node.name, seed: node.seed, now });
+    const all = generateWinEvents({ nodeName: node.name, seed: node.seed, now });
+    // On most real Windows nodes the kubelet and containerd write files, not Application-log events.
+    const winEvents = node.spec.windowsFileLoggers ? all.filter((e) => e.provider !== 'kubelet' && e.provider !== 'containerd') : all;
     await writeTree(varLogDir, generateWindowsVarLog({ nodeName: node.name, seed: node.seed, now }));
     return { varLogDir, winEvents };
   }
@@ -72,13 +80,15 @@ async function prepareNodeData(node: ResolvedNode, nodeDir: string, now: Date, p
     seed: node.seed,
     now,
     role: node.roles.includes('control-plane') ? 'control-plane' : 'worker',
+    kubeletCrashLoop: node.spec.kubeletCrashLoop === true,
   });
-  await writeTree(varLogDir, logs.varLog);
+  await writeTree(varLogDir, logs.varLog, logs.varLogLinks);
   const workDir = join(nodeDir, 'journal');
+  const timeZone = node.spec.timeZone;
   const journal =
     plan.kind === 'inprocess'
-      ? await createJournalBackend(logs.journal, { prefer: 'inprocess', workDir })
-      : plan.warmup.lazy(plan.kind, () => createJournalBackend(logs.journal, { prefer: plan.prefer, workDir }));
+      ? await createJournalBackend(logs.journal, { prefer: 'inprocess', workDir, timeZone })
+      : plan.warmup.lazy(plan.kind, () => createJournalBackend(logs.journal, { prefer: plan.prefer, workDir, timeZone }));
   return { varLogDir, journal };
 }
 

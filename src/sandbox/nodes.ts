@@ -43,6 +43,37 @@ export function defaultNodes(): SandboxNodeSpec[] {
   ];
 }
 
+/** Nodes that reproduce what real clusters do differently (kubelet-node-log-query.md §3–§5). */
+export const QUIRK_NODE_NAMES = {
+  /** Linux node whose local zone is not UTC (journalctl reads --since/--until in it). */
+  zoned: 'ist-1',
+  /** v1.29 with the gate on: --until is built from sinceTime. */
+  v129: 'v129-1',
+  /** The kubelet crash-loops: systemd's UNIT=kubelet.service lines. */
+  crashLoop: 'crashloop-1',
+  /** Windows in a non-UTC zone, kubelet and containerd logging to files. */
+  windowsFiles: 'win-files-1',
+  /** enableDebuggingHandlers false: 405 on /logs/, 404 on /configz. */
+  debuggingOff: 'debug-off-1',
+  /** Accepts connections, never answers. */
+  blackHoled: 'blackhole-1',
+} as const;
+
+export const QUIRK_TIME_ZONE = 'Asia/Kolkata';
+export const QUIRK_WINDOWS_TIME_ZONE = 'America/New_York';
+
+export function quirkNodes(): SandboxNodeSpec[] {
+  const n = QUIRK_NODE_NAMES;
+  return [
+    { name: n.zoned, profile: 'healthy', timeZone: QUIRK_TIME_ZONE },
+    { name: n.v129, profile: 'healthy', kubeletVersion: 'v1.29.15', config: { featureGates: { NodeLogQuery: true } } },
+    { name: n.crashLoop, profile: 'healthy', kubeletCrashLoop: true },
+    { name: n.windowsFiles, profile: 'windows', timeZone: QUIRK_WINDOWS_TIME_ZONE, windowsFileLoggers: true },
+    { name: n.debuggingOff, profile: 'debugging-disabled' },
+    { name: n.blackHoled, profile: 'black-holed' },
+  ];
+}
+
 export function fleetNodeName(i: number): string {
   return FLEET_PREFIX + String(i).padStart(4, '0');
 }
@@ -125,7 +156,9 @@ export function kubeletOptionsFor(node: ResolvedNode, w: KubeletWiring): Kubelet
       ? { dripIntervalMs: SLOW_DRIP_INTERVAL_MS }
       : node.profile === 'huge'
         ? { hugeBytes: w.hugeBytes ?? DEFAULT_HUGE_BYTES, ...(w.hugePlantedErrors ? { hugePlantedErrors: w.hugePlantedErrors } : {}) }
-        : undefined;
+        : node.profile === 'black-holed'
+          ? { blackHole: true }
+          : undefined;
   return {
     nodeName: node.name,
     os: node.os,
@@ -136,6 +169,8 @@ export function kubeletOptionsFor(node: ResolvedNode, w: KubeletWiring): Kubelet
     varLogDir: w.varLogDir,
     deadlineMs: w.deadlineMs,
     behavior,
+    ...(node.spec.timeZone ? { timeZone: node.spec.timeZone } : {}),
+    ...(node.spec.exactUnitMatch ? { exactUnitMatch: true } : {}),
     onRequest: w.onRequest,
   };
 }

@@ -15,6 +15,14 @@ export interface SandboxNodeSpec {
   ready?: boolean;
   /** Overrides of the profile's kubelet config. */
   config?: Partial<KubeletLogConfig>;
+  /** IANA time zone of the node (default UTC): journalctl's --since/--until and Windows event times use it. */
+  timeZone?: string;
+  /** A possible future kubelet that matches `<svc>.service` exactly (every released one tests a substring). */
+  exactUnitMatch?: boolean;
+  /** Linux journal: the kubelet crash-loops (systemd's Main process exited / restart counter lines). */
+  kubeletCrashLoop?: boolean;
+  /** Windows: the kubelet and containerd log to files under C:\var\log, not to an event-log provider. */
+  windowsFileLoggers?: boolean;
   /** Seed for generated logs (default: derived from name). */
   seed?: number;
 }

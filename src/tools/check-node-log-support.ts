@@ -26,9 +26,10 @@ type Evidence = z.infer<typeof evidence>;
 const RBAC_FIX =
   'Grant "get" on "nodes/proxy" to this user or service account, e.g. a ClusterRole with rules [{apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"]}, {apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"]}] and a ClusterRoleBinding to the subject.';
 
-function kubeletFix(version: string | undefined): string {
+function kubeletFix(version: string | undefined, debuggingOff = false): string {
   const gate = versionAtLeast(version, 1, 36) ? '' : '\n  featureGates:\n    NodeLogQuery: true';
-  return `In the kubelet configuration file of the node (e.g. /var/lib/kubelet/config.yaml), set:\n  enableSystemLogHandler: true\n  enableSystemLogQuery: true${gate}\nthen restart the kubelet (systemctl restart kubelet).`;
+  const debug = debuggingOff ? '\n  enableDebuggingHandlers: true' : '';
+  return `In the kubelet configuration file of the node (e.g. /var/lib/kubelet/config.yaml), set:${debug}\n  enableSystemLogHandler: true\n  enableSystemLogQuery: true${gate}\nthen restart the kubelet (systemctl restart kubelet).`;
 }
 
 export function registerCheckNodeLogSupport(server: McpServer, deps: ToolDeps): void {
@@ -38,7 +39,9 @@ export function registerCheckNodeLogSupport(server: McpServer, deps: ToolDeps): 
       title: 'Check node log query support',
       description:
         'Find out whether query_node_logs can work on one node, and if not, exactly why and how to fix it. Checks, in order: your RBAC permission "get nodes/proxy" (SelfSubjectAccessReview), that the node exists and is Ready, its OS, its kubelet version (node log query exists from v1.27; the NodeLogQuery gate is locked on from v1.36), the kubelet configuration from /configz (enableDebuggingHandlers, enableSystemLogHandler, enableSystemLogQuery, featureGates.NodeLogQuery), and a tiny live probe (query=kubelet&tailLines=1). ' +
-        'Returns a verdict (supported / not supported / unknown), each piece of evidence, and the fix (kubelet config lines or the ClusterRole rule). Use it when query_node_logs fails or before querying an unfamiliar node. Read-only; sends at most 4 small requests.',
+        'A 404 on /configz means the debugging handlers are off (enableDebuggingHandlers: false), which also turns off /logs/. ' +
+        'Returns a verdict (supported / not supported / unknown), each piece of evidence, and the fix (kubelet config lines or the ClusterRole rule). Use it when query_node_logs fails or before querying an unfamiliar node. Read-only; sends at most 4 small requests. ' +
+        'Even where node log query is off, files under /var/log stay readable with query_node_logs (e.g. "/syslog", rotated "/syslog.2.gz", container logs under "/pods/" and "/containers/"; a directory path lists its entries). On Windows nodes event times are the node\'s local time, not UTC.',
       inputSchema: checkSupportInput,
       outputSchema: checkSupportOutput,
       annotations: { title: 'Check node log query support', ...READ_ONLY },
@@ -96,18 +99,28 @@ export function registerCheckNodeLogSupport(server: McpServer, deps: ToolDeps): 
 
       // 3. /configz
       let configSaysOn: boolean | undefined;
+      let debuggingOff = false;
+      let cfgDebugging: boolean | undefined;
       if (rbacAllowed !== false) {
         try {
           // Every request that reaches the node's kubelet counts against its per-node limit.
           const cfg = await deps.scheduler.run(node, signal, (sig) => deps.kube.getKubeletConfigz(node, sig));
           configSaysOn = configVerdict(cfg, info?.kubeletVersion, ev);
+          cfgDebugging = cfg.enableDebuggingHandlers;
         } catch (err) {
           if (signal.aborted) return errorResult(describeKubeFailure(err, `checking ${node}`));
-          const detail =
-            err instanceof KubeError && err.kind === 'forbidden'
-              ? `403 on /configz: ${err.message} (itself evidence that nodes/proxy is not granted)`
-              : describeKubeFailure(err, 'reading the kubelet configuration (/configz)');
-          ev.push({ check: 'kubelet /configz', result: 'unknown', detail });
+          if (err instanceof KubeError && err.kind === 'not-found') {
+            // /configz is installed with the debugging handlers only: a 404 means they are off, and /logs/ with them.
+            debuggingOff = true;
+            configSaysOn = false;
+            ev.push({ check: 'kubelet /configz', result: 'fail', detail: '404: the kubelet serves no /configz, so its debugging handlers are off (enableDebuggingHandlers: false), which also turns off /logs/' });
+          } else {
+            const detail =
+              err instanceof KubeError && err.kind === 'forbidden'
+                ? `403 on /configz: ${err.message} (itself evidence that nodes/proxy is not granted)`
+                : describeKubeFailure(err, 'reading the kubelet configuration (/configz)');
+            ev.push({ check: 'kubelet /configz', result: 'unknown', detail });
+          }
         }
       }
 
@@ -130,6 +143,7 @@ export function registerCheckNodeLogSupport(server: McpServer, deps: ToolDeps): 
           } else {
             const f = answer.failure;
             probe = f.kind === 'query-mode-off' ? 'off' : f.kind === 'handler-disabled' || f.kind === 'debugging-disabled' ? 'disabled' : 'unknown';
+            if (f.kind === 'debugging-disabled') debuggingOff = true;
             ev.push({ check: 'live probe (query=kubelet&tailLines=1)', result: probe === 'unknown' ? 'unknown' : 'fail', detail: f.message });
             if (f.kind === 'forbidden') fixes.includes(RBAC_FIX) || fixes.push(RBAC_FIX);
           }
@@ -146,7 +160,7 @@ export function registerCheckNodeLogSupport(server: McpServer, deps: ToolDeps): 
         else if (configSaysOn === false) verdict = 'not supported';
         else verdict = 'unknown';
       }
-      if ((probe === 'off' || probe === 'disabled' || configSaysOn === false) && !fixes.some((f) => f.startsWith('In the kubelet'))) fixes.push(kubeletFix(info?.kubeletVersion));
+      if ((probe === 'off' || probe === 'disabled' || configSaysOn === false) && !fixes.some((f) => f.startsWith('In the kubelet'))) fixes.push(kubeletFix(info?.kubeletVersion, debuggingOff || (cfgDebugging === false)));
       if (verdict === 'unknown' && info?.ready !== 'True') fixes.push(`The node is not Ready: bring the kubelet on ${node} back (check the machine, its network and systemctl status kubelet), then check again.`);
 
       deps.support.set(node, verdict, evidenceSummary(verdict, ev));
@@ -201,6 +215,6 @@ function renderCheck(r: { node: string; verdict: string; evidence: Evidence[]; f
     lines.push('', 'Fix:');
     for (const f of r.fixes) lines.push(...f.split('\n').map((l, i) => (i === 0 ? `  - ${l}` : `    ${l}`)));
   }
-  if (r.verdict === 'supported') lines.push('', `Next: query_node_logs with node "${r.node}" and query "kubelet" (or "containerd", or a file such as "/syslog").`);
+  if (r.verdict === 'supported') lines.push('', `Next: query_node_logs with node "${r.node}" and query "kubelet" (or "containerd", or a file such as "/syslog"; "/" lists /var/log, "/pods/" the container logs).`);
   return lines.join('\n');
 }

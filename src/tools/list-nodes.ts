@@ -43,7 +43,8 @@ export function registerListNodes(server: McpServer, deps: ToolDeps): void {
       title: 'List cluster nodes',
       description:
         'List the nodes of the Kubernetes cluster with what matters for reading their logs: name, Ready status, roles, OS (linux/windows), kubelet version, and whether node log query can be expected there ("no" for kubelets older than v1.27; "unknown" until check_node_log_support or a query has tried it; "yes" once seen working). ' +
-        'Use it first to find node names for query_node_logs, or to pick nodes by label. Sorted by name; capped (at most 500 rows, fewer when the answer would exceed the output budget), with the number of nodes left out: narrow with labelSelector. Read-only.',
+        'Use it first to find node names for query_node_logs, or to pick nodes by label. On Windows nodes services are event-log providers, event times are the node\'s local time (not UTC), and the kubelet and containerd usually log to files (e.g. "/kubelet/kubelet.log"). Files under /var/log work on every node, also rotated ("/syslog.2.gz") and container logs ("/pods/", "/containers/"); a directory path lists its entries. ' +
+        'Sorted by name; capped (at most 500 rows, fewer when the answer would exceed the output budget), with the number of nodes left out: narrow with labelSelector. Read-only.',
       inputSchema: listNodesInput,
       outputSchema: listNodesOutput,
       annotations: { title: 'List cluster nodes', ...READ_ONLY },

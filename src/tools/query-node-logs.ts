@@ -21,7 +21,7 @@ export function queryNodeLogsInput(maxOutputChars: number) {
     query: z
       .union([z.string().max(4096), z.array(z.string().max(4096)).min(1).max(64)])
       .describe(
-        'What to read. Either 1–4 service names — journald units on Linux such as "kubelet", "containerd", "crio", "kube-proxy", "sshd"; event-log providers on Windows such as "Microsoft-Windows-Security-SPP" — or exactly one file path RELATIVE TO /var/log such as "/kube-apiserver.log", "/syslog", "/pods/ns_pod_uid/container/0.log" (write "/syslog", not "/var/log/syslog"). A value containing "/" is a file. Files and services cannot be mixed.',
+        'What to read. Either 1–4 service names — journald units on Linux such as "kubelet", "containerd", "crio", "kube-proxy", "sshd"; event-log providers on Windows such as "Microsoft-Windows-Security-SPP" — or exactly one file path RELATIVE TO /var/log such as "/kube-apiserver.log", "/syslog", "/pods/ns_pod_uid/container/0.log" (write "/syslog", not "/var/log/syslog"). A value containing "/" is a file. Files and services cannot be mixed. Rotated files such as "/syslog.2.gz" are decompressed; a directory path such as "/", "/pods/" or "/containers/" lists its entries.',
       ),
     pattern: z
       .string()

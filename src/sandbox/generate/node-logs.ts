@@ -4,7 +4,7 @@ import { klog, containerdLine } from './formats.js';
 import {
   WORKLOADS, podName, uuid, jwt, awsAccessKeyId, bootstrapToken, password, apiKey, basicAuth,
 } from './vocab.js';
-import { buildVarLog } from './var-log.js';
+import { buildVarLog, containerLinks } from './var-log.js';
 
 export interface GenerateNodeLogsOptions {
   nodeName: string;
@@ -15,6 +15,8 @@ export interface GenerateNodeLogsOptions {
   /** Entries in the current boot (default 3000); earlier boots get a quarter of that. */
   entriesPerBoot?: number;
   role?: 'control-plane' | 'worker';
+  /** The kubelet exits at start-up every ~10 s for the last ~20 minutes (systemd restarts it). */
+  kubeletCrashLoop?: boolean;
 }
 
 export interface PlantedSecret {
@@ -36,8 +38,10 @@ export const SECRET_KINDS: readonly SecretKind[] = [
 
 export interface NodeLogs {
   journal: JournalEntry[];
-  /** Paths relative to /var/log → file content. */
+  /** Paths relative to /var/log → file content (a path ending in .gz is written gzip-compressed). */
   varLog: Map<string, string>;
+  /** Symlinks relative to /var/log → their (relative) target, e.g. containers/*.log → ../pods/…/0.log. */
+  varLogLinks: Map<string, string>;
   plantedSecrets: PlantedSecret[];
   /** Secret-looking values that are not secrets (container ids, UUIDs, digests); must survive redaction. */
   lookalikes: string[];
@@ -47,6 +51,8 @@ export interface NodeLogs {
 interface Draft {
   t: bigint;
   unit?: string;
+  /** UNIT= on PID 1's messages about a unit. */
+  about?: string;
   ident: string;
   pid?: number;
   prio: number;
@@ -84,8 +90,9 @@ class Boot {
   kernel(t: bigint, msg: string, prio = 6): void {
     this.add(t, { ident: 'kernel', prio, msg });
   }
-  systemd(t: bigint, msg: string, prio = 6): void {
-    this.add(t, { unit: 'init.scope', ident: 'systemd', pid: 1, prio, msg });
+  /** PID 1's own lines; `about` is the unit they concern (UNIT=), which `journalctl --unit` also returns. */
+  systemd(t: bigint, msg: string, prio = 6, about?: string): void {
+    this.add(t, { unit: 'init.scope', ident: 'systemd', pid: 1, prio, msg, ...(about ? { about } : {}) });
   }
 }
 
@@ -116,20 +123,22 @@ function bootSequence(b: Boot, c: Ctx, role: string): void {
   t += 1_200_000n;
   b.systemd(t, `Hostname set to <${c.host}>.`);
   t += 2_500_000n;
-  b.systemd(t, 'Starting ssh.service - OpenBSD Secure Shell server...');
+  b.systemd(t, 'Starting ssh.service - OpenBSD Secure Shell server...', 6, 'ssh.service');
   t += 40_000n;
   b.add(t, { unit: 'ssh.service', ident: 'sshd', pid: b.pids.sshd, prio: 6, msg: 'Server listening on 0.0.0.0 port 22.' });
-  b.systemd(t + 1000n, 'Started ssh.service - OpenBSD Secure Shell server.');
+  b.systemd(t + 1000n, 'Started ssh.service - OpenBSD Secure Shell server.', 6, 'ssh.service');
+  // rsyslog.service makes `syslog` look like a unit to the kubelet's substring probe.
+  b.add(t + 5000n, { unit: 'rsyslog.service', ident: 'rsyslogd', pid: 512, prio: 6, msg: '[origin software="rsyslogd" swVersion="8.2302.0" x-pid="512" x-info="https://www.rsyslog.com"] start' });
   t += 1_100_000n;
-  b.systemd(t, 'Starting containerd.service - containerd container runtime...');
+  b.systemd(t, 'Starting containerd.service - containerd container runtime...', 6, 'containerd.service');
   t += 30_000n;
   b.containerd(t, 'info', 'starting containerd', 'revision=57f17b0a6295a39009d861b89e3b3b87b005ca27 version=1.7.24');
   b.containerd(t + 120n, 'info', 'loading plugin "io.containerd.grpc.v1.cri"...', 'type=io.containerd.grpc.v1');
   b.containerd(t + 900n, 'info', 'serving...', 'address=/run/containerd/containerd.sock');
   b.containerd(t + 950n, 'info', 'containerd successfully booted in 0.061044s');
-  b.systemd(t + 2000n, 'Started containerd.service - containerd container runtime.');
+  b.systemd(t + 2000n, 'Started containerd.service - containerd container runtime.', 6, 'containerd.service');
   t += 1_500_000n;
-  b.systemd(t, 'Started kubelet.service - kubelet: The Kubernetes Node Agent.');
+  b.systemd(t, 'Started kubelet.service - kubelet: The Kubernetes Node Agent.', 6, 'kubelet.service');
   t += 80_000n;
   b.kubelet(t, 'I', 'server.go:484', `"Kubelet version" kubeletVersion="v1.36.0"`);
   b.kubelet(t + 300n, 'I', 'server.go:486', `"Golang settings" GOGC="" GOMAXPROCS="" GOTRACEBACK=""`);
@@ -239,6 +248,25 @@ function incidents(b: Boot, c: Ctx, now: bigint): void {
   b.add(now - 15n * MIN, { unit: 'systemd-timesyncd.service', ident: 'systemd-timesyncd', pid: 611, prio: 4, msg: 'Timed out waiting for reply from 169.254.169.123:123 (169.254.169.123).' });
 }
 
+/**
+ * A kubelet that cannot start: it logs its fatal error and exits, and systemd restarts it every 10 s
+ * (RestartSec=10). systemd's own lines carry UNIT=kubelet.service, so `journalctl --unit=kubelet` shows them.
+ */
+function crashLoop(b: Boot, now: bigint): void {
+  let t = now - 20n * MIN;
+  for (let n = 1; t < b.end; n++) {
+    const pid = 30000 + n;
+    b.add(t, { unit: 'kubelet.service', ident: 'kubelet', pid, prio: 6, msg: klog('I', t, pid, 'server.go:484', `"Kubelet version" kubeletVersion="v1.36.0"`) });
+    b.add(t + 40_000n, { unit: 'kubelet.service', ident: 'kubelet', pid, prio: 3, msg: klog('E', t + 40_000n, pid, 'run.go:72', `"command failed" err="failed to run Kubelet: validate service connection: validate CRI v1 runtime API for endpoint \\"unix:///run/containerd/containerd.sock\\": rpc error: code = Unavailable desc = connection error: desc = \\"transport: Error while dialing: dial unix /run/containerd/containerd.sock: connect: no such file or directory\\""`) });
+    b.systemd(t + 60_000n, 'kubelet.service: Main process exited, code=exited, status=1/FAILURE', 5, 'kubelet.service');
+    b.systemd(t + 61_000n, "kubelet.service: Failed with result 'exit-code'.", 4, 'kubelet.service');
+    b.systemd(t + 10n * SEC + 100_000n, `kubelet.service: Scheduled restart job, restart counter is at ${n}.`, 6, 'kubelet.service');
+    b.systemd(t + 10n * SEC + 110_000n, 'Stopped kubelet.service - kubelet: The Kubernetes Node Agent.', 6, 'kubelet.service');
+    b.systemd(t + 10n * SEC + 120_000n, 'Started kubelet.service - kubelet: The Kubernetes Node Agent.', 6, 'kubelet.service');
+    t += 10n * SEC + 200_000n;
+  }
+}
+
 function plantSecrets(b: Boot, c: Ctx, now: bigint, label: string): void {
   const r = c.rng;
   const at = (): bigint => pickBetween(r, now - 100n * MIN, b.end);
@@ -337,6 +365,7 @@ export function generateNodeLogs(opts: GenerateNodeLogsOptions): NodeLogs {
     const startAt = b.drafts[b.drafts.length - 1]!.t;
     if (isCurrent) {
       incidents(b, c, now);
+      if (opts.kubeletCrashLoop) crashLoop(b, now);
       plantSecrets(b, c, now, opts.nodeName);
       plantHostile(b, c, now);
     } else if (i === boots.length - 2) {
@@ -357,6 +386,7 @@ export function generateNodeLogs(opts: GenerateNodeLogsOptions): NodeLogs {
         monotonicUsec: d.t - b.start + 1_200_000n,
         bootId: b.id,
         ...(d.unit !== undefined ? { unit: d.unit } : {}),
+        ...(d.about !== undefined ? { unitField: d.about } : {}),
         identifier: d.ident,
         ...(d.pid !== undefined ? { pid: d.pid } : {}),
         hostname: opts.nodeName,
@@ -368,5 +398,5 @@ export function generateNodeLogs(opts: GenerateNodeLogsOptions): NodeLogs {
 
   const varLog = buildVarLog({ rng: mulberry32(subSeed(opts.seed, `varlog:${opts.nodeName}`)), host: opts.nodeName, role, now, journal, pods: c.pods, secrets: c.secrets, lookalikes: c.lookalikes });
   for (const s of c.secrets) c.lookalikes.delete(s.value);
-  return { journal, varLog, plantedSecrets: c.secrets, lookalikes: [...c.lookalikes] };
+  return { journal, varLog, varLogLinks: containerLinks(c.pods), plantedSecrets: c.secrets, lookalikes: [...c.lookalikes] };
 }

@@ -114,13 +114,33 @@ function podLog(inp: VarLogInput, pod: VarLogInput['pods'][number], path: string
       text = '[server] tool result: all pods healthy';
     }
     lines.push(`${rfc3339Nano(t, i)} ${stream} F ${text}`);
+    if (pod.ns === 'payments' && i === 45) {
+      // The runtime splits a long line into P(artial) pieces ended by F; a stack trace is one record per line.
+      const at = rfc3339Nano(t + 1000n, i);
+      lines.push(`${at} stdout P {"level":"error","msg":"settlement batch failed","batch":"b-${rng.int(1000, 9999)}","detail":"upstream ledger returned 503 after 3 retries; `);
+      lines.push(`${at} stdout F giving up until the next schedule"}`);
+      lines.push(`${at} stderr F Exception in thread "settlement-1" java.lang.IllegalStateException: ledger unavailable`);
+      lines.push(`${at} stderr F \tat com.example.payments.Settlement.run(Settlement.java:88)`);
+      lines.push(`${at} stderr F \tat java.base/java.lang.Thread.run(Thread.java:1583)`);
+    }
   });
   return lines.join('\n') + '\n';
 }
 
+/** /var/log/containers/<pod>_<ns>_<container>-<id>.log → the pod's CRI log, as the kubelet links them. */
+export function containerLinks(pods: VarLogInput['pods']): Map<string, string> {
+  const links = new Map<string, string>();
+  for (const p of pods) links.set(`containers/${p.name}_${p.ns}_${p.container}-${p.containerId}.log`, `../pods/${p.ns}_${p.name}_${p.uid}/${p.container}/0.log`);
+  return links;
+}
+
 export function buildVarLog(inp: VarLogInput): Map<string, string> {
   const files = new Map<string, string>();
-  files.set('syslog', syslog(inp.journal));
+  // logrotate: the live file, the last rotation as is, older ones gzipped (a .gz path is written compressed).
+  const third = Math.floor(inp.journal.length / 3);
+  files.set('syslog.2.gz', syslog(inp.journal.slice(0, third)));
+  files.set('syslog.1', syslog(inp.journal.slice(third, 2 * third)));
+  files.set('syslog', syslog(inp.journal.slice(2 * third)));
   files.set('kube-proxy.log', kubeProxy(inp));
   if (inp.role === 'control-plane') {
     files.set('kube-apiserver.log', kubeApiserver(inp));

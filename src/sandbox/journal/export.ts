@@ -21,6 +21,7 @@ export function entryToExport(e: JournalEntry): Buffer {
     field('_TRANSPORT', e.unit === undefined ? 'kernel' : 'stdout'),
   ];
   if (e.unit !== undefined) parts.push(field('_SYSTEMD_UNIT', e.unit));
+  if (e.unitField !== undefined) parts.push(field('UNIT', e.unitField));
   parts.push(field('SYSLOG_IDENTIFIER', e.identifier));
   if (e.pid !== undefined) parts.push(field('_PID', String(e.pid)));
   parts.push(field('_HOSTNAME', e.hostname), field('PRIORITY', String(e.priority)), field('MESSAGE', e.message), Buffer.from('\n'));

@@ -13,17 +13,19 @@ export interface CreateJournalBackendOptions {
   workDir: string;
   /** systemd version whose journalctl the in-process backend imitates; default 252 (verified). */
   systemdVersion?: number;
+  /** The node's IANA zone (default UTC): journalctl reads --since/--until in it. */
+  timeZone?: string;
 }
 
 export async function createJournalBackend(entries: JournalEntry[], opts: CreateJournalBackendOptions): Promise<JournalBackend> {
-  if (opts.prefer === 'inprocess') return createInProcessJournalBackend(entries, opts.systemdVersion);
-  if (opts.prefer === 'journalctl') return createRealJournalBackend(entries, opts.workDir);
+  if (opts.prefer === 'inprocess') return createInProcessJournalBackend(entries, opts.systemdVersion, opts.timeZone);
+  if (opts.prefer === 'journalctl') return createRealJournalBackend(entries, opts.workDir, opts.timeZone);
   if (await realJournalAvailable()) {
     try {
-      return await createRealJournalBackend(entries, opts.workDir);
+      return await createRealJournalBackend(entries, opts.workDir, opts.timeZone);
     } catch {
       // A broken journal-remote (e.g. in a restricted container) should not stop the sandbox.
     }
   }
-  return createInProcessJournalBackend(entries, opts.systemdVersion);
+  return createInProcessJournalBackend(entries, opts.systemdVersion, opts.timeZone);
 }

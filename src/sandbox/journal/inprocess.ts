@@ -7,8 +7,17 @@ import { renderShortPrecise } from './render.js';
 
 const UNIT_SUFFIXES = ['service', 'socket', 'target', 'device', 'mount', 'automount', 'swap', 'timer', 'path', 'slice', 'scope'];
 
-/** unit_name_mangle(): a bare name gets ".service"; globs are matched against the units present. */
-function unitMatcher(units: string[]): ((u: string | undefined) => boolean) | undefined {
+/**
+ * unit_name_mangle(): a bare name gets ".service"; globs are matched against the units present.
+ * add_matches_for_unit(): the unit's own messages (_SYSTEMD_UNIT=) or PID 1's about it (_PID=1 + UNIT=).
+ */
+function unitMatcher(units: string[]): ((e: JournalEntry) => boolean) | undefined {
+  const test = unitNameTest(units);
+  if (!test) return undefined;
+  return (e) => test(e.unit) || (e.pid === 1 && test(e.unitField));
+}
+
+function unitNameTest(units: string[]): ((u: string | undefined) => boolean) | undefined {
   if (units.length === 0) return undefined;
   const exact = new Set<string>();
   const globs: RegExp[] = [];
@@ -56,6 +65,8 @@ export class InProcessJournal {
     entries: readonly JournalEntry[],
     private readonly systemdVersion = 252,
     private readonly now: () => bigint = () => BigInt(Date.now()) * 1000n,
+    /** The node's zone: journalctl reads --since/--until wall-clock times in it. */
+    private readonly timeZone = 'UTC',
   ) {
     this.entries = [...entries].sort((a, b) => (a.realtimeUsec < b.realtimeUsec ? -1 : a.realtimeUsec > b.realtimeUsec ? 1 : 0));
     const seen = new Set<string>();
@@ -73,11 +84,11 @@ export class InProcessJournal {
     let since: bigint | undefined;
     let until: bigint | undefined;
     if (q.since !== undefined) {
-      since = parseJournalTimestamp(q.since, this.now());
+      since = parseJournalTimestamp(q.since, this.now(), this.timeZone);
       if (since === undefined) return errorPlan(`Failed to parse timestamp: ${q.since}`);
     }
     if (q.until !== undefined) {
-      until = parseJournalTimestamp(q.until, this.now());
+      until = parseJournalTimestamp(q.until, this.now(), this.timeZone);
       if (until === undefined) return errorPlan(`Failed to parse timestamp: ${q.until}`);
     }
     if (since !== undefined && until !== undefined && since > until) return errorPlan('--since= must be before --until=.');
@@ -101,7 +112,7 @@ export class InProcessJournal {
       }
     }
     const unitOk = unitMatcher(q.units);
-    const matched = this.entries.filter((e) => (bootId === undefined || e.bootId === bootId) && (!unitOk || unitOk(e.unit)));
+    const matched = this.entries.filter((e) => (bootId === undefined || e.bootId === bootId) && (!unitOk || unitOk(e)));
     return { lines: this.systemdVersion >= 254 ? this.walkModern(matched, q, since, until, regex) : this.walk(matched, q, since, until, regex) };
   }
 
@@ -203,8 +214,8 @@ export class InProcessJournal {
   }
 }
 
-export function createInProcessJournalBackend(entries: readonly JournalEntry[], systemdVersion = 252): JournalBackend {
-  const journal = new InProcessJournal(entries, systemdVersion);
+export function createInProcessJournalBackend(entries: readonly JournalEntry[], systemdVersion = 252, timeZone = 'UTC'): JournalBackend {
+  const journal = new InProcessJournal(entries, systemdVersion, undefined, timeZone);
   const live = new Set<Readable>();
   return {
     kind: 'inprocess',

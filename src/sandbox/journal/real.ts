@@ -90,7 +90,7 @@ async function buildJournalDir(entries: readonly JournalEntry[], workDir: string
   }
 }
 
-export async function createRealJournalBackend(entries: readonly JournalEntry[], workDir: string): Promise<JournalBackend> {
+export async function createRealJournalBackend(entries: readonly JournalEntry[], workDir: string, timeZone = 'UTC'): Promise<JournalBackend> {
   const journalctl = await findJournalctl();
   const remote = await findJournalRemote();
   if (!journalctl || !remote) throw new Error('journalctl and systemd-journal-remote are required for the journalctl backend');
@@ -101,7 +101,7 @@ export async function createRealJournalBackend(entries: readonly JournalEntry[],
     run(args, signal) {
       // One pipe for both fds, as the kubelet's exec wiring does, so stderr lines interleave in order.
       const child = spawn('/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', journalctl, `--directory=${dir}`, ...args], {
-        env: JOURNALCTL_ENV,
+        env: { ...JOURNALCTL_ENV, TZ: timeZone },
         stdio: ['ignore', 'pipe', 'ignore'],
       });
       children.add(child);

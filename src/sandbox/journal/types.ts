@@ -10,6 +10,8 @@ export interface JournalEntry {
   bootId: string;
   /** _SYSTEMD_UNIT, e.g. "kubelet.service"; undefined for kernel messages. */
   unit?: string;
+  /** UNIT: which unit a PID-1 (systemd) message is about, e.g. "kubelet.service"; `--unit=` matches it too. */
+  unitField?: string;
   /** SYSLOG_IDENTIFIER, e.g. "kubelet", "kernel". */
   identifier: string;
   /** _PID; undefined for kernel messages. */

@@ -13,7 +13,7 @@ import { hasOptions, type NodeLogQuery } from './nodeLogQuery.js';
 import type { ResponseSink } from './responseSink.js';
 import { secureJoin } from './secureJoin.js';
 import type { KubeletOptions, KubeletRequestRecord } from './types.js';
-import { isGa, type KubeletVersion } from './version.js';
+import type { KubeletVersion } from './version.js';
 import { buildPowerShell, isWinProvider, runPowerShellQuery } from './windowsEvents.js';
 
 export interface CopyContext {
@@ -60,7 +60,7 @@ async function isNative(ctx: CopyContext, service: string): Promise<boolean> {
   const { opts } = ctx;
   if (opts.os === 'windows') return isWinProvider(opts.winEvents ?? [], service);
   if (!opts.journal) return synthetic(opts);
-  return probeNativeLogger(opts.journal, service, ctx.stop, isGa(ctx.version));
+  return probeNativeLogger(opts.journal, service, ctx.stop, opts.exactUnitMatch === true);
 }
 
 async function copyServiceLogs(ctx: CopyContext, q: NodeLogQuery, services: string[]): Promise<void> {
@@ -71,7 +71,7 @@ async function copyServiceLogs(ctx: CopyContext, q: NodeLogQuery, services: stri
     ctx.record.powershell = cmd.script;
     ctx.record.powershellEnv = cmd.env;
     if (ctx.deadline.aborted) return void (await sink.write('\nerror: journal output not available\n'));
-    await sink.write(runPowerShellQuery(opts.winEvents ?? [], cmd));
+    await sink.write(runPowerShellQuery(opts.winEvents ?? [], cmd, opts.timeZone));
     return;
   }
   const args = buildJournalArgs(q, services, ctx.version);

@@ -26,7 +26,7 @@ export function buildJournalArgs(q: NodeLogQuery, services: readonly string[], v
   return args;
 }
 
-/** `journalctl --field _SYSTEMD_UNIT`: exact unit match since 2026 (v1.36), a substring test before. */
+/** `journalctl --field _SYSTEMD_UNIT`: a substring test in every released kubelet; exact only as a future profile. */
 export async function probeNativeLogger(
   journal: JournalBackend, service: string, signal: AbortSignal, exactMatch: boolean,
 ): Promise<boolean> {

@@ -13,7 +13,7 @@ import { copyNodeLogQuery, HandlerPanic, type CopyContext } from './journalCopy.
 import { aggregateString, parseNodeLogQuery, validateNodeLogQuery, type NodeLogQuery } from './nodeLogQuery.js';
 import { ResponseSink } from './responseSink.js';
 import type { KubeletOptions, KubeletRequestRecord, RunningKubelet } from './types.js';
-import { isGa, nodeLogQueryGateOn, parseKubeletVersion, type KubeletVersion } from './version.js';
+import { nodeLogQueryGateOn, parseKubeletVersion, type KubeletVersion } from './version.js';
 
 export type { KubeletOptions, KubeletRequestRecord, RunningKubelet } from './types.js';
 
@@ -36,6 +36,8 @@ class Kubelet {
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
+    // A black-holed node: the connection is accepted and the request read, and nothing ever comes back.
+    if (this.opts.behavior?.blackHole) return;
     const started = performance.now();
     const method = req.method ?? 'GET';
     const rawUrl = (req.url ?? '/').replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '');
@@ -94,6 +96,11 @@ class Kubelet {
       res.end('ok');
       return;
     }
+    if (decoded === '/configz' && !this.opts.config.enableDebuggingHandlers) {
+      // /configz is installed with the debugging handlers only.
+      httpError(res, '404 page not found', 404);
+      return;
+    }
     if (decoded === '/configz') {
       res.setHeader('Content-Type', 'application/json');
       res.end(configzBody(this.opts));
@@ -107,13 +114,18 @@ class Kubelet {
       httpError(res, '404 page not found', 404);
       return;
     }
+    // go-restful's router answers any method but GET (HEAD included) before any filter, in every version.
+    if (method !== 'GET') {
+      // go-restful's WriteErrorString: no trailing newline.
+      res.setHeader('Allow', 'GET');
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.statusCode = 405;
+      res.end('405: Method Not Allowed');
+      return;
+    }
     const cfg = this.opts.config;
     if (!cfg.enableDebuggingHandlers) return httpError(res, 'Debug endpoints are disabled.', 405);
     if (!cfg.enableSystemLogHandler) return httpError(res, 'logs endpoint is disabled.', 405);
-    if (isGa(this.version) && method !== 'GET') {
-      res.setHeader('Allow', 'GET');
-      return httpError(res, 'Method Not Allowed', 405);
-    }
     // http.StripPrefix checks the escaped path too: "/log%73/x" is not under "/logs/".
     if (!rawPath.startsWith(LOGS_PREFIX)) return httpError(res, '404 page not found', 404);
     const stripped = decoded.slice(LOGS_PREFIX.length);

@@ -9,7 +9,8 @@ export type KubeletProfile =
   | 'windows'
   | 'slow' // drips output until the deadline cuts it
   | 'unreachable' // no kubelet listening: the apiserver answers 503
-  | 'huge'; // streams a synthetic journal of configurable size
+  | 'huge' // streams a synthetic journal of configurable size
+  | 'black-holed'; // accepts connections and never answers
 
 /** The kubelet configuration fields that matter for node log query (v1beta1 names). */
 export interface KubeletLogConfig {
@@ -35,7 +36,14 @@ export interface KubeletOptions {
   /** The kubelet's copy deadline; upstream is 30 s. Tests shorten it. */
   deadlineMs: number;
   /** 'slow': write one small chunk per interval; 'huge': serve this many bytes of synthetic journal. */
-  behavior?: { dripIntervalMs?: number; hugeBytes?: number; hugePlantedErrors?: number };
+  behavior?: { dripIntervalMs?: number; hugeBytes?: number; blackHole?: boolean; hugePlantedErrors?: number };
+  /**
+   * Exact `<svc>.service` match in the native probe (closed PR #140947): a possible future kubelet only.
+   * Every released kubelet uses a substring test, so `syslog` is "native" beside `rsyslog.service`.
+   */
+  exactUnitMatch?: boolean;
+  /** IANA zone of the node (default UTC): journalctl reads --since/--until and Windows prints events in it. */
+  timeZone?: string;
   /** Called once per request when its response ends (or the client goes away). */
   onRequest?: (record: KubeletRequestRecord) => void;
 }

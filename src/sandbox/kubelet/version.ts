@@ -17,7 +17,7 @@ export function nodeLogQueryGateOn(v: KubeletVersion, gates: Record<string, bool
   return v.minor < 30 ? gates.AllAlpha === true : gates.AllBeta === true;
 }
 
-/** 2026 behavior (v1.36): GET-only /logs routes and the exact native-unit match. */
+/** v1.36 and later (GA). */
 export function isGa(v: KubeletVersion): boolean {
   return v.major > 1 || v.minor >= 36;
 }

@@ -4,6 +4,7 @@
  */
 import type { WinEvent } from '../journal/types.js';
 import { formatDateLayout } from './goTime.js';
+import { zoneOffsetMs, zonedWallToUtcMs } from '../journal/timestamp.js';
 import type { NodeLogQuery } from './nodeLogQuery.js';
 
 export interface PowerShellCommand {
@@ -40,18 +41,19 @@ export function isWinProvider(events: readonly WinEvent[], service: string): boo
 
 const CRLF = '\r\n';
 
-/** en-US "M/d/yyyy h:mm:ss tt" in the node's zone (UTC here). */
-export function winTime(d: Date): string {
+/** en-US "M/d/yyyy h:mm:ss tt" in the node's local zone. */
+export function winTime(at: Date, timeZone = 'UTC'): string {
+  const d = new Date(at.getTime() + zoneOffsetMs(at.getTime(), timeZone));
   const h = d.getUTCHours();
   const h12 = h % 12 === 0 ? 12 : h % 12;
   const p2 = (n: number) => String(n).padStart(2, '0');
   return `${d.getUTCMonth() + 1}/${d.getUTCDate()}/${d.getUTCFullYear()} ${h12}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} ${h < 12 ? 'AM' : 'PM'}`;
 }
 
-/** PowerShell casts "2026-1-2 3:4:5" to a DateTime in local time; the emulated node runs in UTC. */
-function psDate(s: string): number {
+/** PowerShell casts "2026-1-2 3:4:5" to a DateTime in the node's local time. */
+function psDate(s: string, timeZone: string): number {
   const m = /^(\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+)$/.exec(s)!;
-  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+  return zonedWallToUtcMs(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!), timeZone);
 }
 
 function noEventsError(script: string): string {
@@ -79,12 +81,12 @@ function maxEventsError(n: string): string {
 }
 
 /** Runs the script's semantics over `events` and renders Format-Table -AutoSize -Wrap output. */
-export function runPowerShellQuery(events: readonly WinEvent[], cmd: PowerShellCommand): string {
+export function runPowerShellQuery(events: readonly WinEvent[], cmd: PowerShellCommand, timeZone = 'UTC'): string {
   const env = cmd.env;
   if (env.kubelet_tailLines !== undefined && Number(env.kubelet_tailLines) < 1) return maxEventsError(env.kubelet_tailLines);
   const providers = Object.keys(env).filter((k) => k.startsWith('kubelet_provider')).map((k) => env[k]!.toLowerCase());
-  const since = env.kubelet_sinceTime ? psDate(env.kubelet_sinceTime) : undefined;
-  const until = env.kubelet_untilTime ? psDate(env.kubelet_untilTime) : undefined;
+  const since = env.kubelet_sinceTime ? psDate(env.kubelet_sinceTime, timeZone) : undefined;
+  const until = env.kubelet_untilTime ? psDate(env.kubelet_untilTime, timeZone) : undefined;
   // Get-WinEvent yields newest first; -MaxEvents keeps the newest N before anything else filters.
   let selected = events
     .filter((e) => providers.length === 0 || providers.includes(e.provider.toLowerCase()))
@@ -102,13 +104,30 @@ export function runPowerShellQuery(events: readonly WinEvent[], cmd: PowerShellC
     }
     selected = selected.filter((e) => rx.test(e.message));
   }
-  return formatTable(selected);
+  return formatTable(selected, timeZone);
+}
+
+/** The host's console width: -Wrap breaks the Message column to fit it. */
+export const TABLE_WIDTH = 120;
+
+/** -Wrap: break at the last space that fits (or hard, for a long word); the space stays at the break. */
+function wrapCell(text: string, width: number): string[] {
+  const out: string[] = [];
+  let rest = text;
+  while (rest.length > width) {
+    const cut = rest.lastIndexOf(' ', width);
+    const at = cut > 0 ? cut : width;
+    out.push(rest.slice(0, at).trimEnd());
+    rest = rest.slice(cut > 0 ? at + 1 : at);
+  }
+  out.push(rest);
+  return out;
 }
 
 /** Format-Table -AutoSize -Wrap with the Get-WinEvent view: a new group whenever ProviderName changes. */
-export function formatTable(events: readonly WinEvent[]): string {
+export function formatTable(events: readonly WinEvent[], timeZone = 'UTC'): string {
   if (events.length === 0) return '';
-  const rows = events.map((e) => ({ p: e.provider, t: winTime(e.timeCreated), id: String(e.id), l: e.level, m: e.message }));
+  const rows = events.map((e) => ({ p: e.provider, t: winTime(e.timeCreated, timeZone), id: String(e.id), l: e.level, m: e.message }));
   const wT = Math.max('TimeCreated'.length, ...rows.map((r) => r.t.length));
   const wId = Math.max('Id'.length, ...rows.map((r) => r.id.length));
   const wL = Math.max('LevelDisplayName'.length, ...rows.map((r) => r.l.length));
@@ -123,7 +142,8 @@ export function formatTable(events: readonly WinEvent[]): string {
       group = r.p;
       out += `${CRLF}   ProviderName: ${r.p}${CRLF}${CRLF}${header}${CRLF}${dashes}${CRLF}`;
     }
-    const [firstLine, ...more] = r.m.split(/\r?\n/);
+    const width = Math.max(20, TABLE_WIDTH - 1 - indent.length);
+    const [firstLine, ...more] = r.m.split(/\r?\n/).flatMap((l) => wrapCell(l, width));
     out += `${r.t.padEnd(wT)} ${r.id.padStart(wId)} ${r.l.padEnd(wL)} ${firstLine}${CRLF}`;
     for (const line of more) out += `${indent}${line}${CRLF}`;
   }
