@@ -28,6 +28,7 @@ export interface ServerConfig {
   defaultTailLines: number;
   defaultWindowMs: number;
   maxTailLines: number;
+  maxSummaryTailLines: number;
   maxWindowMs: number;
   defaultOutputChars: number;
   maxOutputChars: number;
@@ -58,7 +59,8 @@ export const OPTION_DEFS: readonly OptionDef[] = [
   { key: 'allowedHosts', flag: '--allowed-hosts', env: 'KUBE_NODE_LOGS_ALLOWED_HOSTS', kind: 'string', default: undefined, help: 'HTTP transport: extra Host header names to accept, comma-separated (e.g. the Service DNS name); loopback names and --host are always accepted' },
   { key: 'defaultTailLines', flag: '--default-tail-lines', env: 'KUBE_NODE_LOGS_DEFAULT_TAIL_LINES', kind: 'int', default: 2000, min: 1, max: 100000, help: 'tailLines sent when a call gives neither tailLines nor a time window' },
   { key: 'defaultWindowMs', flag: '--default-window', env: 'KUBE_NODE_LOGS_DEFAULT_WINDOW', kind: 'duration', default: '1h', min: 1000, help: 'window read before untilTime when a call gives only untilTime' },
-  { key: 'maxTailLines', flag: '--max-tail-lines', env: 'KUBE_NODE_LOGS_MAX_TAIL_LINES', kind: 'int', default: 20000, min: 1, max: 100000, help: 'largest tailLines sent to a kubelet (larger requests are clamped, with a notice)' },
+  { key: 'maxTailLines', flag: '--max-tail-lines', env: 'KUBE_NODE_LOGS_MAX_TAIL_LINES', kind: 'int', default: 20000, min: 1, max: 100000, help: 'largest tailLines sent to a kubelet in format "lines" (larger requests are clamped, with a notice)' },
+  { key: 'maxSummaryTailLines', flag: '--max-summary-tail-lines', env: 'KUBE_NODE_LOGS_MAX_SUMMARY_TAIL_LINES', kind: 'int', default: 100000, min: 1, max: 100000, help: 'largest tailLines in format "summary" (the summary shows the same budget however deep it scans; --max-bytes-per-node still bounds the read)' },
   { key: 'maxWindowMs', flag: '--max-window', env: 'KUBE_NODE_LOGS_MAX_WINDOW', kind: 'duration', default: '7d', min: 1000, help: 'widest sinceTime..untilTime window (wider ones are narrowed to the most recent part, with a notice)' },
   { key: 'defaultOutputChars', flag: '--output-chars', env: 'KUBE_NODE_LOGS_OUTPUT_CHARS', kind: 'int', default: 20000, min: 1000, max: 1_000_000, help: 'default size of a tool answer in characters (about 2.5 characters per token for logs)' },
   { key: 'maxOutputChars', flag: '--max-output-chars', env: 'KUBE_NODE_LOGS_MAX_OUTPUT_CHARS', kind: 'int', default: 60000, min: 1000, max: 1_000_000, help: 'largest answer a call may ask for with maxOutputChars' },
@@ -140,13 +142,16 @@ function convert(def: OptionDef, raw: string, source: string): number | string {
   return value;
 }
 
+export const SUMMARIZE_FORMATS = ['summary', 'lines', 'assignments'] as const;
+export type SummarizeFormat = (typeof SUMMARIZE_FORMATS)[number];
+
 export interface ParsedArgs {
   config: ServerConfig;
   demo: boolean;
   help: boolean;
   version: boolean;
-  /** `summarize [FILE]` subcommand */
-  summarize?: { file?: string };
+  /** `summarize [--format summary|lines|assignments] [FILE]` subcommand */
+  summarize?: { file?: string; format?: SummarizeFormat };
   rest: string[];
 }
 
@@ -168,7 +173,12 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     if (arg === '--demo') out.demo = true;
     else if (arg === '--help' || arg === '-h') out.help = true;
     else if (arg === '--version' || arg === '-v') out.version = true;
-    else if (arg.startsWith('--')) {
+    else if (out.summarize && (arg === '--format' || arg.startsWith('--format='))) {
+      const value = arg === '--format' ? args.shift() : arg.slice('--format='.length);
+      if (!SUMMARIZE_FORMATS.includes(value as SummarizeFormat))
+        throw new ConfigError(`summarize --format must be one of ${SUMMARIZE_FORMATS.join(', ')} (got ${JSON.stringify(value ?? '')}).`);
+      out.summarize.format = value as SummarizeFormat;
+    } else if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = eq === -1 ? arg : arg.slice(0, eq);
       const def = byFlag.get(name);
@@ -219,6 +229,7 @@ export function helpText(version: string): string {
     '  kube-node-logs-mcp [options]            serve MCP over stdio (default) or --transport http',
     '  kube-node-logs-mcp --demo [options]     serve against a built-in sandbox cluster (no cluster needed)',
     '  kube-node-logs-mcp summarize [FILE]     summarize a local log file (stdin when no FILE) as the tool would',
+    '      --format summary|lines|assignments  assignments: one JSON line per record {line, lines, template, text}',
     '',
     'Options (flag, environment variable, default):',
   ];

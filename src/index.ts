@@ -44,7 +44,7 @@ async function main(): Promise<number> {
   if (parsed.summarize) {
     const { runSummarize } = await import('./logs/summarize-cli.js');
     return runSummarize(
-      { file: parsed.summarize.file, budgetChars: parsed.config.defaultOutputChars },
+      { file: parsed.summarize.file, format: parsed.summarize.format, budgetChars: parsed.config.defaultOutputChars },
       { stdin: process.stdin, stdout: process.stdout },
     );
   }

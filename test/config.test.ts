@@ -77,5 +77,8 @@ describe('configuration', () => {
   it('takes the summarize subcommand with a file', () => {
     expect(parseArgs(['summarize', '/tmp/x.log'], {}).summarize).toEqual({ file: '/tmp/x.log' });
     expect(parseArgs(['summarize'], {}).summarize).toEqual({});
+    expect(parseArgs(['summarize', '--format', 'assignments', '/tmp/x.log'], {}).summarize).toEqual({ file: '/tmp/x.log', format: 'assignments' });
+    expect(parseArgs(['summarize', '--format=lines'], {}).summarize).toEqual({ format: 'lines' });
+    expect(() => parseArgs(['summarize', '--format', 'xml'], {})).toThrow(/--format must be one of summary, lines, assignments \(got "xml"\)/);
   });
 });

@@ -62,7 +62,8 @@ function shownLines(text: string, line = /^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d\.\d
   return text
     .slice(text.indexOf('\n', start) + 1, end < 0 ? undefined : end)
     .split('\n')
-    .map((l) => l.replace(/^(?:\[[^\]]*\] |\| )/, ''))
+    // Labels this server puts before log text: "[T3] ", "[node] ", "| ", and "  ↳ " on a record's continuation lines.
+    .map((l) => l.replace(/^(?:\[[^\]]*\] |\| | {2}↳ )/, ''))
     .filter((l) => line.test(l));
 }
 

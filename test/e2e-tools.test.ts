@@ -177,7 +177,7 @@ describe('query_node_logs over the wire', () => {
     const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet', pattern: 'Error|Failed|SyncLoop', tailLines: 50, format: 'lines' });
     expect(res.isError, res.text).toBeFalsy();
     const block = res.text.slice(res.text.indexOf('<untrusted-node-log'));
-    const stamps = [...block.matchAll(/^(?:\[[^\]]*\] )?([A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2}\.\d{6}) /gm)].map((m) => m[1]!);
+    const stamps = [...block.matchAll(/^(?:\[[^\]]*\] |\| )?([A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2}\.\d{6}) /gm)].map((m) => m[1]!);
     expect(stamps.length).toBeGreaterThan(5);
     expect([...stamps].sort()).toEqual(stamps);
   });
@@ -189,11 +189,15 @@ describe('query_node_logs over the wire', () => {
     expect(req!.rawQuery.indexOf('query=containerd')).toBeLessThan(req!.rawQuery.indexOf('query=kubelet'));
   });
 
-  it('clamps tailLines above the server maximum, with a notice', async () => {
-    const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet', tailLines: 90000 });
+  it('clamps tailLines above the server maximum in lines format, with a notice; a summary may scan that deep', async () => {
+    const res = await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet', tailLines: 90000, format: 'lines' });
     const [req] = await settledLogRequests();
     expect(req!.query.tailLines).toEqual(['20000']);
-    expect(res.text).toMatch(/20000/);
+    expect(res.text).toMatch(/limit of 20000 for format "lines"/);
+    sandbox.requestLog.clear();
+    await mcp.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet', tailLines: 90000 });
+    const [deep] = await settledLogRequests();
+    expect(deep!.query.tailLines).toEqual(['90000']);
   });
 
   it('summarizes, redacts every planted secret and fences raw lines as untrusted data', async () => {

@@ -153,7 +153,7 @@ describe('generateNodeLogs', () => {
       const pods = [...g.varLog.keys()].filter((p) => p.startsWith('pods/'));
       expect(pods.length).toBeGreaterThan(5);
       for (const p of pods) {
-        expect(p).toMatch(/^pods\/[a-z0-9-]+_[a-z0-9-]+_[0-9a-f-]+\/[a-z0-9-]+\/0\.log$/);
+        expect(p).toMatch(/^pods\/[a-z0-9-]+_[a-z0-9-]+_[0-9a-f-]+\/[a-z0-9-]+\/\d+\.log$/);
         for (const l of g.varLog.get(p)!.trimEnd().split('\n')) expect(l).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) [PF] /);
       }
     }

@@ -18,9 +18,11 @@ describe('mergeDigests', () => {
     expect(m.severityCounts.error).toBe(2);
     expect(m.redactions).toEqual({ 'key-value': 1 });
     const disk = m.templates.find((t) => t.template.includes('Disk broke'))!;
-    expect(disk).toMatchObject({ count: 2, severity: 'error', nodes: ['a', 'b'] });
+    expect(disk).toMatchObject({ count: 2, severity: 'error', nodes: ['a', 'b'], nodeCounts: { a: 1, b: 1 }, exemplarNodes: ['a', 'b'] });
     expect(disk.exemplars).toHaveLength(2);
     expect(m.tail.map((t) => t.node)).toEqual(['a', 'b', 'a', 'b']);
+    // Each tail line points at its merged template.
+    expect(m.tail.map((t) => m.templates[t.template!]!.template.includes('Disk broke'))).toEqual([true, true, false, false]);
     expect(m.firstTime).toBe('2026-11-27T03:44:01.000Z');
     expect(m.lastTime).toBe('2026-11-27T03:44:04.000Z');
   });
@@ -31,6 +33,7 @@ describe('mergeDigests', () => {
       { node: 'n1', digest: inner },
       { node: 'n2', digest: b },
     ]);
-    expect(m.tail[0]).toEqual({ node: 'n1', line: `[f1] ${a.tail[0]}` });
+    expect(m.tail[0]).toMatchObject({ node: 'n1', line: `[f1] ${a.tail[0]}` });
+    expect(m.templates[m.tail[0]!.template!]!.template).toContain('Disk broke');
   });
 });

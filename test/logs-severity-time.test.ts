@@ -1,11 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { splitLine } from '../src/logs/header.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseLineTime, setNowForTests, splitLine } from '../src/logs/header.js';
 import { detectSeverity } from '../src/logs/severity.js';
-import { parseLineTime } from '../src/logs/timestamp.js';
 
 function sev(line: string) {
   const p = splitLine(line);
-  return detectSeverity(p.message, p.klogLevel, line);
+  return detectSeverity(p.message, p.level);
 }
 
 describe('severity', () => {
@@ -30,6 +29,9 @@ describe('severity', () => {
 });
 
 describe('parseLineTime', () => {
+  // Yearless dates more than a day ahead of "now" roll back a year: pin now after every date below.
+  beforeAll(() => setNowForTests(Date.UTC(2027, 5, 1)));
+  afterAll(() => setNowForTests(undefined));
   const iso = (line: string, year?: number) => {
     const t = parseLineTime(line, year);
     return t === undefined ? undefined : new Date(t).toISOString();
@@ -61,7 +63,7 @@ describe('parseLineTime', () => {
 describe('header split', () => {
   it('strips journal and klog headers and names the journal identifier', () => {
     const p = splitLine('Nov 27 03:44:01.123456 node-a kubelet[2291]: E1127 03:44:01.123456    2291 pod_workers.go:1301] "Error syncing pod"');
-    expect(p).toMatchObject({ ident: 'kubelet', message: '"Error syncing pod"', klogLevel: 'E' });
+    expect(p).toMatchObject({ ident: 'kubelet', message: '"Error syncing pod"', level: 'error' });
     expect(splitLine('Nov 27 03:44:01.123456 node-a kernel: eth0: link up')).toMatchObject({ ident: 'kernel', message: 'eth0: link up' });
     expect(splitLine('2026-11-27T03:44:01.1Z stderr F boom').message).toBe('boom');
   });

@@ -90,9 +90,15 @@ describe('journal plans: exact wire params', () => {
     expect(p.notices.join('\n')).toMatch(/case-insensitively.*PowerShell -Match/);
   });
 
-  it('notes journalctl smart case for all-lowercase patterns only', () => {
-    expect(plan({ query: 'kubelet', pattern: 'error', tailLines: 1 }).notices.join()).toMatch(/case-insensitively/);
-    expect(plan({ query: 'kubelet', pattern: 'Error', tailLines: 1 }).notices.join()).not.toMatch(/case-insensitively/);
+  it('notes journalctl smart case only for lowercase patterns where case could matter', () => {
+    // klog level letters before digits, letter ranges: matching any case can surprise.
+    expect(plan({ query: 'kubelet', pattern: 'e[0-9]{4} ', tailLines: 1 }).notices.join()).toMatch(/case-insensitively/);
+    expect(plan({ query: 'kubelet', pattern: 'w1127', tailLines: 1 }).notices.join()).toMatch(/case-insensitively/);
+    expect(plan({ query: 'kubelet', pattern: 'pod-[a-z]+', tailLines: 1 }).notices.join()).toMatch(/case-insensitively/);
+    // Plain words matching any case is what people expect.
+    expect(plan({ query: 'kubelet', pattern: 'error|failed', tailLines: 1 }).notices.join()).not.toMatch(/case-insensitively/);
+    expect(plan({ query: 'kubelet', pattern: 'x509', tailLines: 1 }).notices.join()).not.toMatch(/case-insensitively/);
+    expect(plan({ query: 'kubelet', pattern: 'E[0-9]{4} ', tailLines: 1 }).notices.join()).not.toMatch(/case-insensitively/);
   });
 });
 
@@ -102,7 +108,8 @@ describe('defaults and clamping', () => {
     expect(wire(p)).toEqual([['query', 'kubelet'], ['tailLines', '2000']]);
     expect(p.effective).toMatchObject({ tailLines: 2000, defaultsApplied: ['tailLines'] });
     expect(p.effective.sinceTime).toBeUndefined();
-    expect(p.notices.join('\n')).toMatch(/No tailLines or time window.*last 2000 lines of the current boot/);
+    // Said once, by the answer's scope line (from defaultsApplied), not by a notice as well.
+    expect(p.notices).toEqual([]);
   });
 
   it('only untilTime: bounded by the default window before it, not by a tail', () => {
@@ -129,6 +136,16 @@ describe('defaults and clamping', () => {
     expect(p.kind === 'journal' && p.params.get('tailLines')).toBe('20000');
     expect(p.effective.tailLines).toBe(20000);
     expect(p.notices.join()).toMatch(/tailLines 100000 is above this server's limit of 20000/);
+  });
+
+  it('summary format scans up to maxSummaryTailLines; lines format keeps the lower cap and says where the higher one is', () => {
+    const deep = { ...limits, maxSummaryTailLines: 100000 };
+    const summary = planLogRequest('worker-1', { query: 'kubelet', tailLines: 100000 }, { os: 'linux', limits: deep, now, format: 'summary' });
+    expect(summary.ok && summary.plan.effective.tailLines).toBe(100000);
+    expect(summary.ok && summary.plan.notices).toEqual([]);
+    const lines = planLogRequest('worker-1', { query: 'kubelet', tailLines: 100000 }, { os: 'linux', limits: deep, now, format: 'lines' });
+    expect(lines.ok && lines.plan.effective.tailLines).toBe(20000);
+    expect(lines.ok && lines.plan.notices.join()).toMatch(/limit of 20000 for format "lines" \(format "summary" reads up to 100000\)/);
   });
 
   it('a window wider than maxWindowMs moves sinceTime forward (until = now when absent)', () => {

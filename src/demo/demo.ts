@@ -46,13 +46,14 @@ async function main(): Promise<void> {
 
     await step('1. Which nodes are there?', 'list_nodes', {});
     await step('2. Can we read logs on worker-1?', 'check_node_log_support', { node: 'worker-1' });
-    await step('3. Recent kubelet errors on worker-1', 'query_node_logs', { node: 'worker-1', query: 'kubelet', pattern: 'error|failed', sinceTime: new Date(Date.now() - 3 * 3600_000).toISOString() });
+    await step('3. Recent kubelet errors on worker-1 (errors only: klog E lines, logfmt level=error)', 'query_node_logs', { node: 'worker-1', query: 'kubelet', pattern: 'E[0-9]{4} |level=error|error:', sinceTime: new Date(Date.now() - 3 * 3600_000).toISOString() });
     await step('4. Kubelet and containerd together, summarized', 'query_node_logs', { node: 'worker-1', query: ['kubelet', 'containerd'], tailLines: 3000, maxOutputChars: 6000 });
     await step('5. Tail a /var/log file on the control plane', 'query_node_logs', { node: 'cp-1', query: '/kube-apiserver.log', tailLines: 50, format: 'lines', maxOutputChars: 4000 });
     await step('6. A Windows node', 'query_node_logs', { node: 'win-1', query: 'Microsoft-Windows-Security-SPP', tailLines: 20 });
     await step('7. A node where node log query is off', 'query_node_logs', { node: 'nolog-query-1', query: 'kubelet' });
     await step('8. …and what to do about it', 'check_node_log_support', { node: 'nolog-query-1' });
     await step('9. A kubelet too old for node log query', 'check_node_log_support', { node: 'old-1' });
+    await step('10. Kernel messages (no unit): the answer names the file this node has', 'query_node_logs', { node: 'worker-1', query: 'kernel' });
   } finally {
     await client.close().catch(() => undefined);
     await sandbox.close();

@@ -24,6 +24,10 @@ export interface DrainCluster {
   id: number;
   tokens: string[];
   size: number;
+  /** Only messages with the same tag join (e.g. the level their header gave). */
+  tag: number;
+  /** Leading tokens that are routing keys (identifier, stream), not message words. */
+  prefix: number;
   /** LRU clock value of the last re-queue. */
   touched: number;
   /** Free slot for the caller's per-template state. */
@@ -39,10 +43,19 @@ function newNode(): Node {
   return { children: new Map(), clusters: [] };
 }
 
-function hasDigit(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
+/**
+ * Tokens that are parameters rather than the words of a message: Drain's "has a digit", and names with
+ * punctuation inside ("logrotate.service:", "tzdata:all", "pam_unix(sshd:session):", "/dev/sda"): file,
+ * unit, package and host names are rarely the verb that tells one event from another.
+ */
+function isParamLike(s: string): boolean {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 48 && c <= 57) return true;
+    if ((c === 46 || c === 58 || c === 47 || c === 64) && i > 0 && i < n - 1) return true;
+    // key=value is a parameter, except the logfmt message field that carries the first word
+    if (c === 61 && i > 0 && i < n - 1 && !(i === 3 && s.startsWith('msg')) && !(i === 7 && s.startsWith('message'))) return true;
   }
   return false;
 }
@@ -80,11 +93,17 @@ export class TemplateMiner {
     return this.lru.size;
   }
 
-  /** Learns from one tokenized message and returns its cluster. */
-  add(tokens: string[]): DrainCluster {
-    const leaf = this.search(tokens);
+  /**
+   * Learns from one tokenized message and returns its cluster. The first `prefix` tokens are routing keys
+   * (identifier, stream): the tree routes on them plus the first message word, and similarity counts
+   * message words only. A cluster only takes messages with its `tag`.
+   */
+  add(tokens: string[], prefix = -1, tag = 0): DrainCluster {
+    const route = prefix < 0 ? this.maxNodeDepth - 1 : Math.max(this.maxNodeDepth - 1, Math.min(prefix + 1, 4));
+    const skip = prefix < 0 ? 0 : prefix;
+    const leaf = this.search(tokens, route);
     let match: DrainCluster | undefined;
-    if (leaf) match = this.fastMatch(leaf, tokens);
+    if (leaf) match = this.fastMatch(leaf, tokens, skip, tag);
     if (match) {
       const t = match.tokens;
       for (let i = 0; i < t.length; i++) if (t[i] !== tokens[i] && t[i] !== WILDCARD) t[i] = WILDCARD;
@@ -99,9 +118,9 @@ export class TemplateMiner {
       }
       return match;
     }
-    const cluster: DrainCluster = { id: this.nextId++, tokens: tokens.slice(), size: 1, touched: ++this.tick };
+    const cluster: DrainCluster = { id: this.nextId++, tokens: tokens.slice(), size: 1, tag, prefix: skip, touched: ++this.tick };
     this.lru.set(cluster.id, cluster);
-    this.insert(cluster);
+    this.insert(cluster, route);
     if (this.lru.size > this.maxClusters) this.evictOne(cluster);
     return cluster;
   }
@@ -133,13 +152,13 @@ export class TemplateMiner {
     }
   }
 
-  private search(tokens: string[]): Node | undefined {
+  private search(tokens: string[], route: number): Node | undefined {
     let node = this.root.get(tokens.length);
     if (!node) return undefined;
     if (tokens.length === 0) return node;
     let depth = 1;
     for (const token of tokens) {
-      if (depth >= this.maxNodeDepth || depth === tokens.length) break;
+      if (depth > route || depth === tokens.length) break;
       const next: Node | undefined = node.children.get(token) ?? node.children.get(WILDCARD);
       if (!next) return undefined;
       node = next;
@@ -148,21 +167,23 @@ export class TemplateMiner {
     return node;
   }
 
-  private fastMatch(leaf: Node, tokens: string[]): DrainCluster | undefined {
+  private fastMatch(leaf: Node, tokens: string[], skip: number, tag: number): DrainCluster | undefined {
     let best: DrainCluster | undefined;
     let bestSim = -1;
     let bestParams = -1;
     const n = tokens.length;
     for (const c of leaf.clusters) {
+      if (c.tag !== tag) continue;
       const t = c.tokens;
       let same = 0;
       let params = 0;
-      for (let i = 0; i < n; i++) {
+      for (let i = skip; i < n; i++) {
         const a = t[i];
         if (a === WILDCARD) params++;
         else if (a === tokens[i]) same++;
       }
-      const sim = n === 0 ? 1 : same / n;
+      // A one-word message already matched its leaf's routing (the word itself, or the wildcard child).
+      const sim = n <= skip + 1 ? 1 : same / (n - skip);
       if (sim > bestSim || (sim === bestSim && params > bestParams)) {
         best = c;
         bestSim = sim;
@@ -172,7 +193,7 @@ export class TemplateMiner {
     return best && bestSim >= this.sim ? best : undefined;
   }
 
-  private insert(cluster: DrainCluster): void {
+  private insert(cluster: DrainCluster, route: number): void {
     const tokens = cluster.tokens;
     let node = this.root.get(tokens.length);
     if (!node) {
@@ -186,11 +207,11 @@ export class TemplateMiner {
     }
     let depth = 1;
     for (const token of tokens) {
-      if (depth >= this.maxNodeDepth || depth >= tokens.length) break;
+      if (depth > route || depth >= tokens.length) break;
       const children: Map<string, Node> = node.children;
       let next = children.get(token);
       if (!next) {
-        const key = hasDigit(token)
+        const key = isParamLike(token)
           ? WILDCARD
           : children.has(WILDCARD)
             ? children.size < this.maxChildren

@@ -8,18 +8,24 @@
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5}|\/\d{1,2})?|\[?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\]?(?::\d{1,5})?)$/;
+// Package and program versions: "2.36-9+deb12u4", "1.2.3-4ubuntu1.2", "1:2.3.4-1".
+const VERSION = /^\d+(?::\d+)?(?:\.\d+)+[-+~][-+~.\w]*$/;
+// IPv6 only with a hex letter or "::": "03:00:00" is a time and "1:2:3" a ratio, not addresses.
+const V6_HINT = /::|[a-fA-F]/;
+// host:port with a dotted name ("proxy.example.com:5070", "etcd-0.etcd:2380").
+const HOST_PORT = /^(?:[a-zA-Z0-9_-]+\.)+[a-zA-Z][a-zA-Z0-9_-]*:\d{1,5}$/;
 const ID = /^(?:sha256:)?[0-9a-f]{32,64}$/;
 const TIME = /^(?:\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)?|\d\d:\d\d:\d\d(?:\.\d+)?)$/;
-const DUR = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))*$/;
+const DUR = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|min|sec|secs)(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))*$/;
 const HEX = /^(?:0x[0-9a-fA-F]+|(?=[0-9a-f]*[a-f])[0-9a-f]{8,})$/;
-const NUM = /^[-+]?\d+(?:\.\d+)?(?:[KMGTPkmgtp]i?[Bb]?|[Bb]|%)?$/;
+const NUM = /^[-+*#]?\d+(?:\.\d+)?(?:[KMGTPkmgtp]i?[Bb]?|[Bb]|%|bytes)?$/;
 // Kubernetes generated name suffixes use an alphabet without vowels, which keeps real words out.
 const POD = /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?:-[bcdfghjklmnpqrstvwxz2456789]{6,10})?-[bcdfghjklmnpqrstvwxz2456789]{5}$/;
 
 // Character classes for the word scanner: 1 ends a word (whitespace and the punctuation around values
 // in klog/logfmt/JSON), 2 digit, 3 '-'. A table lookup keeps the per-character cost to one load.
 const CLASS = new Uint8Array(65536);
-for (const ch of ' \t"\'(),;=[\\]{}<>') CLASS[ch.charCodeAt(0)] = 1;
+for (const ch of ' \t"\'(),;=[\\]{}<>|') CLASS[ch.charCodeAt(0)] = 1;
 for (let c = 48; c <= 57; c++) CLASS[c] = 2;
 CLASS[45] = 3;
 
@@ -43,16 +49,21 @@ function classify(w: string, hasDigit: boolean): string | undefined {
   if (c0 >= 48 && c0 <= 57) {
     if (NUM.test(w)) return '<NUM>';
     if (DUR.test(w)) return '<DUR>';
-    if (IP.test(w)) return '<IP>';
+    // Time before IP: "03:00:00" is a time of day.
     if (TIME.test(w)) return '<TIME>';
+    if (IP.test(w) && (w.indexOf(':') < 0 || w.indexOf('.') > 0 || V6_HINT.test(w))) return '<IP>';
+    if (VERSION.test(w)) return '<VER>';
   }
   if (w.length >= 32 && ID.test(w)) return '<ID>';
   if (w.length === 36 && UUID.test(w)) return '<UID>';
   if ((w.length >= 8 || c0 === 48) && HEX.test(w)) return '<HEX>';
-  if (c0 === 45 || c0 === 43) {
+  if (c0 === 45 || c0 === 43 || c0 === 42 || c0 === 35) {
     if (NUM.test(w)) return '<NUM>';
   }
-  if (w.includes(':') && IP.test(w)) return '<IP>';
+  if (w.includes(':')) {
+    if (IP.test(w) && (w.indexOf('.') > 0 || V6_HINT.test(w))) return '<IP>';
+    if (HOST_PORT.test(w)) return '<ADDR>';
+  }
   if (mayBePodName(w)) return '<POD>';
   return undefined;
 }
@@ -96,11 +107,19 @@ function maskWord(w: string, hasDigit: boolean, level: 0 | 1 | 2 = 0): string {
 }
 
 /**
+ * Where the last maskTokens call masked something: `maskedSpans.count` triplets (token index, start,
+ * end) of the original token in the text. One typed buffer reused between calls (no allocation per
+ * line); read it before the next call.
+ */
+export const maskedSpans = { data: new Int32Array(3 * 256), count: 0 };
+
+/**
  * Masks and tokenizes in one pass: returns the space-separated tokens of text[start..] with variable
  * words replaced. Doing both at once avoids building a masked string only to split it again.
  */
 export function maskTokens(text: string, start = 0): string[] {
   const tokens: string[] = [];
+  maskedSpans.count = 0;
   const n = text.length;
   let tokStart = -1; // start of the current space-separated token
   let tok = ''; // masked prefix of the current token, up to `copied`
@@ -125,6 +144,13 @@ export function maskTokens(text: string, start = 0): string[] {
       dash = false;
       if (c === 32 || c === 9) {
         if (tokStart >= 0) {
+          if (copied >= 0 && maskedSpans.count < 256) {
+            const o = 3 * maskedSpans.count++;
+            const d = maskedSpans.data;
+            d[o] = tokens.length;
+            d[o + 1] = tokStart;
+            d[o + 2] = i;
+          }
           tokens.push(copied < 0 ? text.slice(tokStart, i) : tok + text.slice(copied, i));
           tokStart = -1;
           copied = -1;
@@ -145,4 +171,33 @@ export function maskTokens(text: string, start = 0): string[] {
 /** The masked message with single spaces between tokens. */
 export function maskVariables(message: string): string {
   return maskTokens(message).join(' ');
+}
+
+// Free-text parameters that span several words, for the programs every node runs: systemd's unit
+// descriptions, cron's and sudo's command lines, and Python list reprs. Drain groups by word count, so a
+// parameter of varying length would split one event into one template per length.
+const SYSTEMD_UNIT_TEXT =
+  /^(Starting|Started|Stopping|Stopped|Finished|Reloading|Reloaded|Reached target|Stopped target|Listening on|Closed|Mounting|Mounted|Unmounting|Unmounted|Failed to start|Created slice|Removed slice|Activating swap|Deactivated swap|Condition check resulted in) (.+?)( skipped\.|\.\.\.|\.)$/;
+const CRON_CMD = /^(\(\S+\) CMD )\(.*\)$/;
+const SUDO_COMMAND = /( ; COMMAND=).*$/;
+const PY_LIST = /\[(?:'[^']*'(?:, )?){2,}\]|\((?:'[^']*'(?:, )?){2,}\)/g;
+
+/** The message with multi-word parameters collapsed to one placeholder, or undefined when none applies. */
+export function maskPhrases(ident: string | undefined, message: string): string | undefined {
+  let out: string | undefined;
+  if (ident === 'systemd') {
+    const m = SYSTEMD_UNIT_TEXT.exec(message);
+    if (m) out = `${m[1]} <UNIT>${m[3]}`;
+  } else if (ident === 'CRON' || ident === 'cron' || ident === 'crond') {
+    const m = CRON_CMD.exec(message);
+    if (m) out = `${m[1]}(<CMD>)`;
+  } else if (ident === 'sudo' && message.includes('COMMAND=')) {
+    out = message.replace(SUDO_COMMAND, '$1<CMD>');
+  }
+  const text = out ?? message;
+  if (text.includes("['") || text.includes("('")) {
+    const t = text.replace(PY_LIST, '<LIST>');
+    if (t !== text) out = t;
+  }
+  return out;
 }

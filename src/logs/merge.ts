@@ -6,17 +6,27 @@ import { TemplateMiner } from './drain.js';
 import { DRAIN_DEPTH, DRAIN_SIM, type LogDigest, type TemplateSummary } from './pipeline.js';
 import { rankTemplates } from './rank.js';
 import { emptySeverityCounts, SEVERITY_RANK, SEVERITIES } from './severity.js';
-import { parseLineTime } from './timestamp.js';
+import { parseLineTime } from './header.js';
 
 /** The per-node digest's totals, summed; templates, tail and in-band lines carry their nodes. */
 export interface MergedDigest extends Omit<LogDigest, 'templates' | 'tail' | 'inband'> {
   nodes: string[];
   perNode: Record<string, { linesScanned: number; byteCapHit: boolean }>;
-  templates: (TemplateSummary & { nodes: string[] })[];
-  /** The most recent lines across nodes, oldest first. */
-  tail: { node: string; line: string }[];
+  templates: MergedTemplate[];
+  /** The most recent lines across nodes, oldest first; template: index in `templates` (-1: evicted). */
+  tail: { node: string; line: string; template?: number }[];
   inband: { node: string; kind: string; line: string }[];
 }
+
+export interface MergedTemplate extends TemplateSummary {
+  nodes: string[];
+  /** Lines of this template per node. */
+  nodeCounts: Record<string, number>;
+  /** Parallel to exemplars: the node each came from. */
+  exemplarNodes: string[];
+}
+
+type Part = { node: string; digest: LogDigest | MergedDigest };
 
 /** Cap on merged templates, like the per-node LRU cap. */
 export const MERGED_TEMPLATE_CAP = 1000;
@@ -36,7 +46,7 @@ function maxIso(a?: string, b?: string): string | undefined {
   return a > b ? a : b;
 }
 
-export function mergeDigests(parts: { node: string; digest: LogDigest | MergedDigest }[]): MergedDigest {
+export function mergeDigests(parts: Part[]): MergedDigest {
   const severityCounts = emptySeverityCounts();
   const redactions: Record<string, number> = {};
   const perNode: MergedDigest['perNode'] = {};
@@ -54,6 +64,7 @@ export function mergeDigests(parts: { node: string; digest: LogDigest | MergedDi
     inband,
     bytesRead: 0,
     linesScanned: 0,
+    recordsScanned: 0,
     linesFilteredOut: 0,
     linesTruncated: 0,
     byteCapHit: false,
@@ -61,10 +72,15 @@ export function mergeDigests(parts: { node: string; digest: LogDigest | MergedDi
     severityCounts,
     templatesEvicted: 0,
   };
+  // Each part's template (by its index there) → the merged template it went into.
+  const mergedOf: MergedTemplate[][] = [];
   for (const { node, digest: d } of parts) {
+    const mine: MergedTemplate[] = [];
+    mergedOf.push(mine);
     perNode[node] = { linesScanned: d.linesScanned, byteCapHit: d.byteCapHit };
     merged.bytesRead += d.bytesRead;
     merged.linesScanned += d.linesScanned;
+    merged.recordsScanned += d.recordsScanned ?? d.linesScanned;
     merged.linesFilteredOut += d.linesFilteredOut;
     merged.linesTruncated += d.linesTruncated;
     merged.byteCapHit ||= d.byteCapHit;
@@ -81,45 +97,60 @@ export function mergeDigests(parts: { node: string; digest: LogDigest | MergedDi
       // The same log call renders slightly different templates on different nodes ("dev=sda" on one,
       // "dev=<*>" on another), so templates are merged by a Drain pass over the templates themselves.
       const cluster = miner.add(t.template.split(' '));
-      const m = cluster.data as (TemplateSummary & { nodes: string[] }) | undefined;
+      const m = cluster.data as MergedTemplate | undefined;
+      // A part that is itself merged (several files of one node) brings its own exemplar sources.
+      const srcNodes = 'exemplarNodes' in t ? (t as MergedTemplate).exemplarNodes : t.exemplars.map(() => node);
       if (!m) {
-        cluster.data = { ...t, exemplars: t.exemplars.slice(), nodes: [node] };
+        const fresh: MergedTemplate = { ...t, exemplars: t.exemplars.slice(), exemplarNodes: srcNodes.slice(), nodes: [node], nodeCounts: { [node]: t.count } };
+        cluster.data = fresh;
+        mine.push(fresh);
         continue;
       }
+      mine.push(m);
       m.count += t.count;
+      m.nodeCounts[node] = (m.nodeCounts[node] ?? 0) + t.count;
       if (SEVERITY_RANK[t.severity] < SEVERITY_RANK[m.severity]) m.severity = t.severity;
       m.firstTime = minIso(m.firstTime, t.firstTime);
       m.lastTime = maxIso(m.lastTime, t.lastTime);
       if (!m.nodes.includes(node)) m.nodes.push(node);
       // Exemplars from different nodes are more telling than a second one from the same node.
-      if (m.exemplars.length < exemplarCap && t.exemplars[0] !== undefined) m.exemplars.push(t.exemplars[0]);
+      if (m.exemplars.length < exemplarCap && t.exemplars[0] !== undefined && !m.exemplarNodes.includes(node)) {
+        m.exemplars.push(t.exemplars[0]);
+        m.exemplarNodes.push(srcNodes[0] ?? node);
+      }
     }
   }
-  const byTemplate: (TemplateSummary & { nodes: string[] })[] = [];
+  const byTemplate: MergedTemplate[] = [];
   for (const c of miner.clusters) {
-    const m = c.data as TemplateSummary & { nodes: string[] };
+    const m = c.data as MergedTemplate;
     m.template = c.tokens.join(' ');
     byTemplate.push(m);
   }
-  merged.templates = rankTemplates(byTemplate, merged.linesScanned).slice(0, MERGED_TEMPLATE_CAP);
+  merged.templates = rankTemplates(byTemplate, merged.recordsScanned).slice(0, MERGED_TEMPLATE_CAP);
+  const rankOf = new Map(merged.templates.map((t, i) => [t, i]));
+  const templateIndex = (part: number, local: number | undefined): number => {
+    const m = local === undefined || local < 0 ? undefined : mergedOf[part]![local];
+    return m ? (rankOf.get(m) ?? -1) : -1;
+  };
   merged.templatesEvicted += Math.max(0, byTemplate.length - MERGED_TEMPLATE_CAP);
 
   // Interleave tails by line time (stable; lines without a time keep their node-local position).
   const year = new Date().getUTCFullYear();
-  const all: { node: string; line: string; t: number; i: number }[] = [];
+  const all: { node: string; line: string; template: number; t: number; i: number }[] = [];
   let seq = 0;
-  for (const { node, digest } of parts) {
+  parts.forEach(({ node, digest }, p) => {
     let lastT = Number.NEGATIVE_INFINITY;
     // A part may itself be a merged digest (e.g. several files of one node): its tail entries carry a node.
-    for (const entry of digest.tail as (string | { node: string; line: string })[]) {
+    (digest.tail as (string | { node: string; line: string; template?: number })[]).forEach((entry, k) => {
       const line = typeof entry === 'string' ? entry : `[${entry.node}] ${entry.line}`;
+      const local = typeof entry === 'string' ? (digest as LogDigest).tailTemplates?.[k] : entry.template;
       const t = parseLineTime(typeof entry === 'string' ? entry : entry.line, year) ?? lastT;
       lastT = t;
-      all.push({ node, line, t, i: seq++ });
-    }
-  }
+      all.push({ node, line, template: templateIndex(p, local), t, i: seq++ });
+    });
+  });
   all.sort((a, b) => a.t - b.t || a.i - b.i);
   const keep = Math.max(tailCap, Math.min(tailTotal, MERGED_TAIL_CAP));
-  merged.tail = all.slice(Math.max(0, all.length - keep)).map(({ node, line }) => ({ node, line }));
+  merged.tail = all.slice(Math.max(0, all.length - keep)).map(({ node, line, template }) => ({ node, line, template }));
   return merged;
 }

@@ -1,16 +1,19 @@
 /**
- * The log pipeline: bytes → lines → redaction → severity/time → templates → keep set (errors, rare
- * templates, recent tail). Memory is bounded by the caps (templates, exemplars, tail, line length),
- * never by the size of the input.
+ * The log pipeline: bytes → lines → ANSI strip → redaction → header (time, identifier, level) → records
+ * (multi-line events joined, bounded) → severity → templates → keep set (errors, rare templates, recent
+ * tail). Memory is bounded by the caps (templates, exemplars, tail, record and line length), never by the
+ * size of the input.
  */
-import { TemplateMiner, type DrainCluster } from './drain.js';
-import { splitLine } from './header.js';
+import { stripAnsi } from './ansi.js';
+import { TemplateMiner, WILDCARD, type DrainCluster } from './drain.js';
+import { Header, scanHeader } from './header.js';
 import { LineSplitter, truncationMarker } from './lines.js';
-import { maskTokens } from './mask.js';
+import { maskedSpans, maskPhrases, maskTokens } from './mask.js';
 import { rankTemplates } from './rank.js';
+import { continuesRecord, MAX_RECORD_CHARS, traceOfHead, sourceOf, Trace, type OpenRecord } from './records.js';
 import { createRedactor } from './redact.js';
-import { detectSeverity, emptySeverityCounts, SEVERITY_RANK, type Severity } from './severity.js';
-import { parseLineTime, toIso } from './timestamp.js';
+import { detectSeverity, emptySeverityCounts, liftSeverity, SEVERITY_RANK, type Severity } from './severity.js';
+import { toIso } from './timestamp.js';
 
 export type { Severity } from './severity.js';
 
@@ -19,7 +22,7 @@ export interface DigestOptions {
   maxBytes: number;
   /** Default 2000: longer lines keep a prefix + a marker saying how long they were. */
   maxLineChars?: number;
-  /** Most recent lines kept verbatim (default 200). */
+  /** Most recent records kept verbatim (default 200). */
   keepTail?: number;
   /** LRU cap on templates (default 1000). */
   maxTemplates?: number;
@@ -32,8 +35,12 @@ export interface DigestOptions {
   lineFilter?: (line: string) => boolean;
   /** Aborting stops reading promptly and rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** Year for formats without one (journald short-precise, klog); default: this UTC year. */
+  /** Year for formats without one (journald short-precise, klog, syslog); default: this UTC year.
+   *  A yearless date more than a day after now is taken from the year before. */
   yearHint?: number;
+  /** Called once per record when it is complete: its first input line (1-based), how many input lines
+   *  it spans, and its template (the cluster's text may still generalise as more records arrive). */
+  onRecord?: (firstLine: number, lines: number, cluster: DrainCluster) => void;
 }
 
 export interface TemplateSummary {
@@ -42,32 +49,38 @@ export interface TemplateSummary {
   severity: Severity;
   firstTime?: string;
   lastTime?: string;
+  /** Whole records (multi-line records keep their lines, joined by "\n"), redacted. */
   exemplars: string[];
 }
 
 export interface LogDigest {
   bytesRead: number;
   linesScanned: number;
+  /** Records (multi-line events count once); equals linesScanned when no line continued another. */
+  recordsScanned: number;
   linesFilteredOut: number;
   linesTruncated: number;
   byteCapHit: boolean;
   /** By kind, e.g. { jwt: 3, bearer: 1 }. */
   redactions: Record<string, number>;
+  /** Per record. */
   severityCounts: Record<Severity, number>;
   /** Sorted by importance (errors/warnings, rare, then by count). */
   templates: TemplateSummary[];
   templatesEvicted: number;
-  /** Last keepTail log lines (redacted). */
+  /** Last keepTail records (redacted; a multi-line record is one entry with "\n" between its lines). */
   tail: string[];
+  /** Parallel to tail: the index in `templates` of each tail line's template, -1 when it was evicted. */
+  tailTemplates?: number[];
   /** Capped (INBAND_CAP). */
   inband: { kind: string; line: string }[];
-  /** ISO times parsed from the lines, when they have one. */
+  /** ISO times parsed from the records, when they have one. */
   firstTime?: string;
   lastTime?: string;
 }
 
 export const INBAND_CAP = 20;
-/** Drain settings for node logs: depth 5 because the journal identifier is prepended as the first token. */
+/** Drain settings for node logs: depth 5 because the identifier is prepended as the first token. */
 export const DRAIN_DEPTH = 5;
 export const DRAIN_SIM = 0.4;
 
@@ -76,28 +89,79 @@ interface TemplateState {
   first?: number;
   last?: number;
   exemplars: string[];
+  /** Per token position: the original text behind a placeholder while every member had the same one
+   *  (null once two members differed); undefined when the template has no placeholder left to show. */
+  constants?: (string | null)[];
+  constantsLeft: number;
 }
 
-/** Accumulates lines into a digest; shared by the stream and the in-memory entry points. */
+const STREAM_TOKEN = ['', 'stdout', 'stderr'];
+// First characters of the bodies traceOfHead recognises: / n p f g S T E.
+const TRACE_HEAD_CHARS = new Uint8Array(128);
+for (const ch of '/npfgSTE') TRACE_HEAD_CHARS[ch.charCodeAt(0)] = 1;
+/** Writers whose messages carry multi-word parameters (see maskPhrases). */
+const PHRASE_IDENTS = new Set(['systemd', 'CRON', 'cron', 'crond', 'sudo']);
+
+/** Accumulates lines into records and records into a digest; shared by the stream and in-memory entry points. */
 class DigestBuilder {
   private readonly redactor = createRedactor();
   private readonly miner: TemplateMiner;
   private readonly keepTail: number;
   private readonly exemplars: number;
+  private readonly maxLineChars: number;
   private readonly tail: string[] = [];
+  private readonly tailClusters: DrainCluster[] = [];
   private tailPos = 0;
   private readonly severityCounts = emptySeverityCounts();
   private readonly inband: { kind: string; line: string }[] = [];
   private first?: number;
   private last?: number;
   private readonly yearHint: number;
+  private readonly h = new Header();
   linesScanned = 0;
   linesFilteredOut = 0;
+  recordsScanned = 0;
+  private lineNo = 0;
+
+  // The open record (one at a time; fields instead of an object per record).
+  private recOpen = false;
+  private readonly rec: OpenRecord = {
+    lines: 0,
+    source: undefined,
+    partial: false,
+    trace: Trace.None,
+    level: undefined,
+    headMessage: () => this.recJsonMessage ?? this.recHead.slice(this.recMsgStart),
+  };
+  private recHead = '';
+  private recTime = Number.NaN;
+  private recIdent: string | undefined;
+  private recStream = 0;
+  private recMsgStart = 0;
+  private recJsonMessage: string | undefined;
+  private recFirstLine = 0;
+  private recLastLine = 0;
+  /** Continuation lines (kept up to MAX_RECORD_CHARS). */
+  private recMore: string[] | undefined;
+  private recChars = 0;
+  private recCut = false;
+  /** Text appended to the head message by CRI/Docker partials (no newline between parts). */
+  private recJoined: string | undefined;
+  /** A traceback that starts the record: its exception line, which the record is templated on. */
+  private recExceptionLine: string | undefined;
+  private recBareTraceback = false;
+  /** Wrapped or continued message text (space-indented lines, no trace): templated with the head. */
+  private recWrapped: string | undefined;
+  private recWrapLines = 0;
+  private recGroup: string | undefined;
+  private lastIdent: string | undefined;
+  private lastIdentToken = '';
 
   constructor(private readonly opts: Omit<DigestOptions, 'maxBytes' | 'signal'>) {
     this.keepTail = Math.max(0, opts.keepTail ?? 200);
     this.exemplars = Math.max(0, opts.exemplarsPerTemplate ?? 2);
     this.yearHint = opts.yearHint ?? new Date().getUTCFullYear();
+    this.maxLineChars = opts.maxLineChars ?? 2000;
     this.miner = new TemplateMiner({
       depth: DRAIN_DEPTH,
       sim: DRAIN_SIM,
@@ -108,6 +172,7 @@ class DigestBuilder {
   }
 
   add(raw: string): void {
+    this.lineNo++;
     if (raw.length === 0 || (raw.charCodeAt(0) <= 32 && raw.trim() === '')) return;
     const kind = this.opts.classifyInband?.(raw);
     if (kind !== undefined) {
@@ -119,86 +184,273 @@ class DigestBuilder {
       return;
     }
     this.linesScanned++;
-    const line = this.redactor.redactLine(raw);
-    const time = parseLineTime(line, this.yearHint);
-    if (time !== undefined) {
-      if (this.first === undefined || time < this.first) this.first = time;
-      if (this.last === undefined || time > this.last) this.last = time;
+    // Colour codes would hide levels ("\x1b[31mFATAL") and split templates: gone before anything reads the line.
+    const line = this.redactor.redactLine(raw.includes('\x1b') ? stripAnsi(raw) : raw);
+    const h = this.h;
+    scanHeader(line, h, this.yearHint);
+    if (this.recOpen) {
+      const before = this.rec.trace;
+      if (continuesRecord(this.rec, line, h)) {
+        // The last exception of a (chained) traceback is the one that was raised.
+        if (this.recBareTraceback && before === Trace.Python && this.rec.trace === Trace.PythonDone) this.recExceptionLine = h.body(line).slice(0, 500);
+        this.append(line, h);
+        return;
+      }
     }
-    const parts = splitLine(line);
-    const severity = detectSeverity(parts.message, parts.klogLevel, line);
+    if (this.recOpen) this.flush();
+    this.open(line, h);
+  }
+
+  private open(line: string, h: Header): void {
+    this.recOpen = true;
+    this.recHead = line;
+    this.recTime = h.time;
+    this.recIdent = h.ident;
+    this.recStream = h.stream;
+    this.recMsgStart = h.messageStart;
+    this.recJsonMessage = h.jsonMessage;
+    this.recFirstLine = this.recLastLine = this.lineNo;
+    this.recMore = undefined;
+    this.recChars = line.length;
+    this.recCut = false;
+    this.recJoined = undefined;
+    this.recExceptionLine = undefined;
+    this.recWrapped = undefined;
+    this.recWrapLines = 0;
+    this.recGroup = h.group;
+    const rec = this.rec;
+    rec.lines = 1;
+    rec.source = sourceOf(h);
+    rec.partial = h.partial;
+    rec.level = h.level;
+    // Only heads that can start a trace pay for the copies traceOfHead reads.
+    const b0 = h.jsonBody !== undefined ? h.jsonBody.charCodeAt(0) : line.charCodeAt(h.bodyStart);
+    const m0 = h.jsonMessage !== undefined ? h.jsonMessage.charCodeAt(0) : line.charCodeAt(h.messageStart);
+    rec.trace = TRACE_HEAD_CHARS[b0 & 127] === 1 || m0 === 84 ? traceOfHead(h.body(line), h.message(line)) : Trace.None;
+    this.recBareTraceback = rec.trace === Trace.Python;
+  }
+
+  private append(line: string, h: Header): void {
+    const rec = this.rec;
+    rec.lines++;
+    this.recLastLine = this.lineNo;
+    if (rec.partial) {
+      // A CRI/Docker partial: the parts make one line of the container's output.
+      rec.partial = h.partial;
+      const part = h.body(line);
+      if (this.recChars + part.length <= MAX_RECORD_CHARS) {
+        this.recJoined = (this.recJoined ?? '') + part;
+        this.recChars += part.length;
+      } else this.recCut = true;
+      return;
+    }
+    rec.partial = h.partial;
+    // A message that wraps (Windows Format-Table -Wrap) or continues on indented lines (journal) is one
+    // message: its first continuation lines are templated with the head. Stack frames are not.
+    if (rec.trace === Trace.None && this.recWrapLines >= 0) {
+      if (line.charCodeAt(0) === 32 && this.recWrapLines < 4 && !isFrameLine(line)) {
+        this.recWrapped = (this.recWrapped === undefined ? '' : this.recWrapped + ' ') + line.trim();
+        this.recWrapLines++;
+      } else this.recWrapLines = -1;
+    }
+    if (this.recChars + line.length + 1 <= MAX_RECORD_CHARS) {
+      (this.recMore ??= []).push(line);
+      this.recChars += line.length + 1;
+    } else this.recCut = true;
+  }
+
+  /** Templates the open record and accounts for it. */
+  private flush(): void {
+    this.recOpen = false;
+    this.recordsScanned++;
+    const head = this.recHead;
+    let tokens: string[];
+    let message: string;
+    let spanBase: string;
+    if (this.recExceptionLine !== undefined) {
+      // A bare Python traceback: its head says nothing, the exception line at its end says what happened.
+      message = 'Traceback: ' + this.recExceptionLine;
+      tokens = maskTokens(message);
+      spanBase = message;
+    } else if (this.recJsonMessage !== undefined || this.recJoined !== undefined || this.recWrapped !== undefined) {
+      message = this.recJsonMessage ?? head.slice(this.recMsgStart);
+      if (this.recJoined !== undefined) message = (message + this.recJoined).slice(0, this.maxLineChars);
+      if (this.recWrapped !== undefined) message = (message + ' ' + this.recWrapped).slice(0, this.maxLineChars);
+      tokens = maskTokens(message);
+      spanBase = message;
+    } else {
+      message = this.recMsgStart === 0 ? head : head.slice(this.recMsgStart);
+      tokens = maskTokens(head, this.recMsgStart);
+      spanBase = head;
+    }
+    const phrased = (this.recIdent !== undefined && PHRASE_IDENTS.has(this.recIdent)) || message.includes("['") ? maskPhrases(this.recIdent, message) : undefined;
+    if (phrased !== undefined) {
+      tokens = maskTokens(phrased);
+      spanBase = phrased;
+    }
+    let severity = detectSeverity(message, this.rec.level ?? undefined);
+    const more = this.recMore;
+    if (more) for (let i = 0; i < more.length && i < 8; i++) severity = liftSeverity(severity, more[i]!);
     this.severityCounts[severity]++;
 
-    const tokens = maskTokens(line, parts.messageStart);
-    // logfmt "level=info" first: severity is tracked apart, and routing on it would hide the msg word,
-    // so the journal identifier takes its place.
-    const levelFirst = tokens.length > 1 && tokens[0]!.startsWith('level=');
-    if (parts.ident !== undefined) {
-      if (levelFirst) tokens[0] = parts.ident + ':';
-      else tokens.unshift(parts.ident + ':');
-    } else if (levelFirst) tokens.shift();
-    const cluster = this.miner.add(tokens);
-    this.note(cluster, severity, time, line);
+    // Identifier first (and the container stream for CRI lines): it routes Drain and names the writer.
+    let shift = 0;
+    if (this.recIdent !== undefined) {
+      if (this.recIdent !== this.lastIdent) {
+        this.lastIdent = this.recIdent;
+        this.lastIdentToken = this.recIdent + ':';
+      }
+      tokens.unshift(this.lastIdentToken);
+      shift++;
+    }
+    if (this.recStream) {
+      tokens.unshift(STREAM_TOKEN[this.recStream]!);
+      shift++;
+    }
+    // The header's level keeps statements apart that print the same words at different levels
+    // (cloud-init logs a failure at WARNING, then again at DEBUG with the traceback).
+    const level = this.rec.level;
+    let tag = level === undefined ? 0 : SEVERITY_RANK[level] + 1;
+    if (this.recGroup !== undefined) tag += 8 * groupHash(this.recGroup);
+    const cluster = this.miner.add(tokens, shift, tag);
+    const text = this.recordText();
+    this.note(cluster, severity, this.recTime, text, spanBase, shift);
+    this.opts.onRecord?.(this.recFirstLine, this.recLastLine - this.recFirstLine + 1, cluster);
 
     if (this.keepTail > 0) {
-      if (this.tail.length < this.keepTail) this.tail.push(line);
-      else {
-        this.tail[this.tailPos] = line;
+      if (this.tail.length < this.keepTail) {
+        this.tail.push(text);
+        this.tailClusters.push(cluster);
+      } else {
+        this.tail[this.tailPos] = text;
+        this.tailClusters[this.tailPos] = cluster;
         this.tailPos = (this.tailPos + 1) % this.keepTail;
       }
     }
   }
 
-  private note(cluster: DrainCluster, severity: Severity, time: number | undefined, line: string): void {
+  private recordText(): string {
+    let text = this.recJoined !== undefined ? this.recHead + this.recJoined : this.recHead;
+    if (this.recMore) text += '\n' + this.recMore.join('\n');
+    if (this.recCut) text += `\n…[record cut: ${this.recLastLine - this.recFirstLine + 1} lines in all]`;
+    return text;
+  }
+
+  private note(cluster: DrainCluster, severity: Severity, time: number, text: string, spanBase: string, shift: number): void {
     let st = cluster.data as TemplateState | undefined;
+    const spans = maskedSpans.data;
+    const nSpans = maskedSpans.count * 3;
     if (!st) {
-      st = { severity, exemplars: [] };
+      st = { severity, exemplars: [], constantsLeft: 0 };
       cluster.data = st;
-    } else if (SEVERITY_RANK[severity] < SEVERITY_RANK[st.severity]) {
-      st.severity = severity;
+      if (nSpans) {
+        const constants: (string | null)[] = new Array(cluster.tokens.length).fill(null);
+        for (let k = 0; k < nSpans; k += 3) constants[spans[k]! + shift] = spanBase.slice(spans[k + 1], spans[k + 2]);
+        st.constants = constants;
+        st.constantsLeft = nSpans / 3;
+      }
+    } else {
+      if (SEVERITY_RANK[severity] < SEVERITY_RANK[st.severity]) st.severity = severity;
+      const constants = st.constants;
+      if (constants) {
+        // A placeholder keeps its original text only while every member had that same text there.
+        let k = 0;
+        for (let i = 0; i < constants.length; i++) {
+          const c = constants[i];
+          if (c === null || c === undefined) continue;
+          while (k < nSpans && spans[k]! + shift < i) k += 3;
+          const same = k < nSpans && spans[k]! + shift === i && spans[k + 2]! - spans[k + 1]! === c.length && spanBase.startsWith(c, spans[k + 1]);
+          if (!same) {
+            constants[i] = null;
+            if (--st.constantsLeft === 0) st.constants = undefined;
+          }
+        }
+      }
     }
-    if (time !== undefined) {
+    if (!Number.isNaN(time)) {
       if (st.first === undefined || time < st.first) st.first = time;
       if (st.last === undefined || time > st.last) st.last = time;
+      if (this.first === undefined || time < this.first) this.first = time;
+      if (this.last === undefined || time > this.last) this.last = time;
     }
-    // The first lines seen, and the most recent one in the last slot.
+    // The first records seen, and the most recent one in the last slot.
     const ex = st.exemplars;
     if (this.exemplars > 0) {
-      if (ex.length < this.exemplars) ex.push(line);
-      else if (this.exemplars > 1) ex[this.exemplars - 1] = line;
+      if (ex.length < this.exemplars) ex.push(text);
+      else if (this.exemplars > 1) ex[this.exemplars - 1] = text;
     }
   }
 
   finish(bytesRead: number, byteCapHit: boolean, linesTruncated: number): LogDigest {
+    if (this.recOpen) this.flush();
     const templates: TemplateSummary[] = [];
+    const summaryOf = new Map<DrainCluster, TemplateSummary>();
     for (const c of this.miner.clusters) {
       const st = c.data as TemplateState;
-      templates.push({
-        template: c.tokens.join(' '),
+      const summary: TemplateSummary = {
+        template: templateText(c, st),
         count: c.size,
         severity: st.severity,
         firstTime: toIso(st.first),
         lastTime: toIso(st.last),
         exemplars: st.exemplars.slice(),
-      });
+      };
+      templates.push(summary);
+      summaryOf.set(c, summary);
     }
-    const tail = this.tail.length < this.keepTail ? this.tail.slice() : [...this.tail.slice(this.tailPos), ...this.tail.slice(0, this.tailPos)];
+    const ranked = rankTemplates(templates, this.recordsScanned);
+    const indexOf = new Map(ranked.map((t, i) => [t, i]));
+    const inOrder = <T>(ring: T[]): T[] => (ring.length < this.keepTail ? ring.slice() : [...ring.slice(this.tailPos), ...ring.slice(0, this.tailPos)]);
+    const tail = inOrder(this.tail);
+    // Evicted clusters are no longer in the miner: their lines point nowhere (-1).
+    const tailTemplates = inOrder(this.tailClusters).map((c) => {
+      const s = summaryOf.get(c);
+      return s ? indexOf.get(s)! : -1;
+    });
     return {
       bytesRead,
       linesScanned: this.linesScanned,
+      recordsScanned: this.recordsScanned,
       linesFilteredOut: this.linesFilteredOut,
       linesTruncated,
       byteCapHit,
       redactions: { ...this.redactor.counts },
       severityCounts: { ...this.severityCounts },
-      templates: rankTemplates(templates, this.linesScanned),
+      templates: ranked,
       templatesEvicted: this.miner.evicted,
       tail,
+      tailTemplates,
       inband: this.inband.slice(),
       firstTime: toIso(this.first),
       lastTime: toIso(this.last),
     };
   }
+}
+
+/** "    at x.y(Z.java:1)", "    ... 3 more", '  File "…"': frames of a trace printed with spaces. */
+function isFrameLine(line: string): boolean {
+  let i = 0;
+  while (line.charCodeAt(i) === 32) i++;
+  return line.startsWith('at ', i) || line.startsWith('...', i) || line.startsWith('File "', i);
+}
+
+function groupHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return (h % 0x3fffff) + 1;
+}
+
+/** A template's text: placeholders that stood for one same value in every member show that value. */
+export function templateText(c: DrainCluster, st?: { constants?: (string | null)[] }): string {
+  const constants = st?.constants;
+  if (!constants || c.size < 2) return c.tokens.join(' ');
+  let out = '';
+  for (let i = 0; i < c.tokens.length; i++) {
+    const t = c.tokens[i]!;
+    const k = constants[i];
+    out += (i ? ' ' : '') + (k != null && t !== WILDCARD ? k : t);
+  }
+  return out;
 }
 
 function abortReason(signal: AbortSignal): unknown {

@@ -4,7 +4,11 @@ interface Rankable {
   count: number;
   severity: Severity;
   lastTime?: string;
+  template?: string;
 }
+
+/** A one-off non-error line this long is usually a dump (a pod spec, a feature list), not a clue. */
+export const GIANT_ONE_OFF_CHARS = 400;
 
 /** A template this rare among `total` lines is worth showing even when it is not an error. */
 export function isRare(count: number, total: number): boolean {
@@ -13,12 +17,14 @@ export function isRare(count: number, total: number): boolean {
 
 /**
  * Importance order: fatal/error/warning templates first (most frequent first), then rare templates
- * (rarest first), then the rest by count. Repeated noise sorts last, so a budget cuts it first.
+ * (rarest first), then the rest by count, and giant one-off info lines (dumps) last. Repeated noise
+ * and dumps sort last, so a budget cuts them first.
  */
 export function rankTemplates<T extends Rankable>(templates: T[], totalLines: number): T[] {
   const bucket = (t: T): number => {
     const r = SEVERITY_RANK[t.severity];
     if (r <= 2) return r;
+    if (t.count === 1 && (t.template?.length ?? 0) > GIANT_ONE_OFF_CHARS) return 5;
     return isRare(t.count, totalLines) ? 3 : 4;
   };
   return templates

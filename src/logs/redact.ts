@@ -136,6 +136,8 @@ export function createRedactor(): Redactor {
   const keyValue = (key: string, sep: string, rawValue: string): string | undefined => {
     const value = stripQuotes(rawValue);
     if (value.startsWith('[REDACTED:') || NOT_SECRET.test(value)) return undefined;
+    // sudo's "PWD=/home/x ;" is the working directory.
+    if (key === 'PWD' && value.startsWith('/')) return undefined;
     const k = key.toLowerCase();
     // A secret's name ("secret=kube-system/bootstrap-token-abcdef", "tokenFile=/var/…") is diagnostic, not a secret.
     if (/(?:name|ref|file|path|dir|ttl|count|expir|type|source|mount)["']?$/i.test(k)) return undefined;

@@ -11,51 +11,91 @@ export function emptySeverityCounts(): Record<Severity, number> {
   return { fatal: 0, error: 0, warning: 0, info: 0, debug: 0, unknown: 0 };
 }
 
-const KLOG_LEVELS: Record<string, Severity> = { I: 'info', W: 'warning', E: 'error', F: 'fatal' };
-
-/** Level words as logfmt, JSON, syslog priorities and Windows event levels spell them. */
+/** Level words as logfmt, JSON, syslog priorities, Java/Python loggers and Windows event levels spell them. */
 export function severityFromWord(word: string): Severity | undefined {
   switch (word.toLowerCase()) {
-    case 'fatal': case 'panic': case 'crit': case 'critical': case 'emerg': case 'emergency': case 'alert':
+    case 'fatal': case 'panic': case 'crit': case 'critical': case 'emerg': case 'emergency': case 'alert': case 'severe': case 'dpanic':
       return 'fatal';
-    case 'error': case 'err': case 'eror':
+    case 'error': case 'err': case 'eror': case 'fail': case 'failure':
       return 'error';
-    case 'warn': case 'warning':
+    case 'warn': case 'warning': case 'wrn':
       return 'warning';
-    case 'info': case 'information': case 'notice': case 'informational':
+    case 'info': case 'information': case 'notice': case 'informational': case 'inf':
       return 'info';
-    case 'debug': case 'trace': case 'verbose':
+    case 'debug': case 'trace': case 'verbose': case 'dbg': case 'fine': case 'finer': case 'finest': case 'config':
       return 'debug';
     default:
       return undefined;
   }
 }
 
-const LEVEL_FIELD = /\b(?:level|lvl|severity)=["']?([A-Za-z]+)|"(?:level|lvl|severity)"\s*:\s*"([A-Za-z]+)"/;
-// Windows Get-WinEvent table rows carry the level as a column after the time (and id).
-const WIN_LEVEL = /^\d{1,2}\/\d{1,2}\/\d{4} [\d:]+(?: [AP]M)?\s+(?:\d+\s+)?(Information|Warning|Error|Critical|Verbose)\b/;
+/**
+ * What a node troubleshooter looks for first: text that means trouble whatever level the writer gave
+ * it (the kubelet logs evictions and the kernel logs OOM kills at info). One list for the pipeline's
+ * severity, answer ranking and the systemd crash-loop reading; each term is matched case-sensitively
+ * as written (variants are separate terms).
+ */
+export const NODE_TROUBLE_LEXICON: readonly { term: string; severity: 'warning' | 'error'; means: string }[] = [
+  { term: 'OOMKilled', severity: 'error', means: 'container killed by the OOM killer' },
+  { term: 'exitCode=137', severity: 'error', means: 'process killed by SIGKILL (often OOM)' },
+  { term: 'exit code 137', severity: 'error', means: 'process killed by SIGKILL (often OOM)' },
+  { term: 'Killed process', severity: 'error', means: 'kernel OOM killer killed a process' },
+  { term: 'Out of memory', severity: 'error', means: 'kernel or cgroup out of memory' },
+  { term: 'OutOfMemoryError', severity: 'error', means: 'JVM out of memory' },
+  { term: 'oom-kill', severity: 'error', means: 'kernel OOM kill event' },
+  { term: 'became not ready', severity: 'warning', means: 'node or endpoint lost readiness' },
+  { term: 'NodeNotReady', severity: 'warning', means: 'node reported not ready' },
+  { term: 'PLEG is not healthy', severity: 'warning', means: 'kubelet pod lifecycle event generator stalled (runtime slow or hung)' },
+  { term: 'Evict', severity: 'warning', means: 'pod eviction (resource pressure)' },
+  { term: 'evict', severity: 'warning', means: 'pod eviction (resource pressure)' },
+  { term: 'x509', severity: 'error', means: 'TLS certificate problem' },
+  { term: 'certificate has expired', severity: 'error', means: 'expired TLS certificate' },
+  { term: 'panic:', severity: 'error', means: 'Go program crashed' },
+  { term: 'SIGSEGV', severity: 'error', means: 'segmentation fault' },
+  { term: 'segfault', severity: 'error', means: 'segmentation fault' },
+  { term: 'Main process exited', severity: 'warning', means: 'systemd service main process exited' },
+  { term: 'restart counter is at', severity: 'warning', means: 'systemd service restarting (crash loop)' },
+  { term: 'Failed with result', severity: 'error', means: 'systemd service failed' },
+];
+
+const LEXICON_RE = new RegExp(NODE_TROUBLE_LEXICON.map((e) => e.term.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'));
+const LEXICON_BY_TERM = new Map(NODE_TROUBLE_LEXICON.map((e) => [e.term, e]));
+
+/** The first lexicon term in `text`, with its severity; undefined when there is none. */
+export function troubleTerm(text: string): { term: string; severity: 'warning' | 'error'; means: string } | undefined {
+  const m = LEXICON_RE.exec(text);
+  return m ? LEXICON_BY_TERM.get(m[0]) : undefined;
+}
+
+/** `sev`, raised to the lexicon's severity when `text` holds a trouble term (never lowered). */
+export function liftSeverity(sev: Severity, text: string): Severity {
+  const t = troubleTerm(text);
+  if (!t) return sev;
+  return SEVERITY_RANK[t.severity] < SEVERITY_RANK[sev] ? t.severity : sev;
+}
+
 // Bracketed or prefixed priority words: "[ERROR]", "ERROR:", "<warn>".
 const PRIORITY_WORD = /(?:^|[\s[<(])(EMERG|ALERT|CRIT|CRITICAL|FATAL|PANIC|ERROR|ERR|WARN|WARNING|NOTICE|INFO|DEBUG|TRACE)(?:[\]>):]|\s)/;
+const LEVEL_FIELD = /\b(?:level|lvl|severity)=["']?([A-Za-z]+)|"(?:level|lvl|severity)"\s*:\s*"([A-Za-z]+)"/;
 const RESTARTING = /restart counter is at \d+/;
 const KEYWORDS =
   /\b(panic|fatal|oom|out of memory|oops|segfault|error|errors|failed|failure|fail|timeout|timed out|refused|denied|unable|cannot|could not|exception|killed|warn|warning|deprecated)\b/i;
 
 /**
- * @param message the message part (after journal/klog headers), @param klogLevel the klog letter
- * when the header split found one, @param line the whole line (for Windows table rows).
+ * Severity of a message: the level its header gave (klog letter, level word, level field, JSON level),
+ * else a level field or priority word inside it, else keywords; then lifted by the trouble lexicon.
  */
-export function detectSeverity(message: string, klogLevel?: string, line?: string): Severity {
-  if (klogLevel) return KLOG_LEVELS[klogLevel] ?? 'unknown';
+export function detectSeverity(message: string, headerLevel?: Severity): Severity {
+  return liftSeverity(headerLevel ?? severityFromText(message), message);
+}
+
+function severityFromText(message: string): Severity {
   if (message.includes('level') || message.includes('severity') || message.includes('lvl')) {
     const m = LEVEL_FIELD.exec(message);
     if (m) {
       const s = severityFromWord(m[1] ?? m[2] ?? '');
       if (s) return s;
     }
-  }
-  if (line && line.charCodeAt(0) >= 48 && line.charCodeAt(0) <= 57) {
-    const w = WIN_LEVEL.exec(line);
-    if (w) return severityFromWord(w[1]!) ?? 'unknown';
   }
   const p = PRIORITY_WORD.exec(message);
   if (p) {

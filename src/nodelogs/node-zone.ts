@@ -12,7 +12,7 @@
  */
 import type { KubeClient } from '../kube/client.js';
 import { readBounded } from '../kube/transport.js';
-import { parseLineTime } from '../logs/timestamp.js';
+import { parseLineTime } from '../logs/header.js';
 import { logsPathPrefix } from '../query/plan.js';
 import { formatUtcSeconds } from '../query/rfc3339.js';
 

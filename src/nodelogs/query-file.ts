@@ -8,7 +8,7 @@ import { filePathFor } from '../query/plan.js';
 import type { LocalFilterSpec, LogRequestPlan } from '../query/types.js';
 import { digestLines, type LogDigest } from '../logs/pipeline.js';
 import { mergeDigests, type MergedDigest } from '../logs/merge.js';
-import { parseLineTime } from '../logs/timestamp.js';
+import { parseLineTime } from '../logs/header.js';
 import type { LogFailure } from '../kube/kubelet-answer.js';
 import { readFileTail, type FileTailResult } from './read-file-tail.js';
 import { isGzipName, readGzipTail } from './read-gzip-tail.js';

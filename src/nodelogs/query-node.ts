@@ -11,9 +11,9 @@ import type { KubeResponse } from '../kube/transport.js';
 import type { RequestScheduler } from '../limits/scheduler.js';
 import type { Metrics } from '../metrics.js';
 import { digestLogStream, type LogDigest } from '../logs/pipeline.js';
-import { parseLineTime } from '../logs/timestamp.js';
+import { parseLineTime } from '../logs/header.js';
 import { makeLocalLineFilter } from '../query/local-filter.js';
-import { journalPathFor } from '../query/plan.js';
+import { filePathFor, journalPathFor } from '../query/plan.js';
 import { formatOffset, nodeZone } from './node-zone.js';
 import { localPatternProblem } from '../query/go-regexp.js';
 import type { LogRequestPlan } from '../query/types.js';
@@ -58,12 +58,19 @@ const MAX_REORDER_LINES = 20_000;
 /** Newest-first answers (grep + tail) are reversed so the tail reads oldest → newest like every other. */
 function putTailInTimeOrder(digest: LogDigest, keep: number): void {
   const t = digest.tail;
+  const ids = digest.tailTemplates;
   if (t.length >= 2) {
     const first = parseLineTime(t[0]!);
     const last = parseLineTime(t[t.length - 1]!);
-    if (first !== undefined && last !== undefined && first > last) t.reverse();
+    if (first !== undefined && last !== undefined && first > last) {
+      t.reverse();
+      ids?.reverse();
+    }
   }
-  if (t.length > keep) t.splice(0, t.length - keep);
+  if (t.length > keep) {
+    ids?.splice(0, t.length - keep);
+    t.splice(0, t.length - keep);
+  }
 }
 
 /** Remembers whether a byte stream ended on a newline (a stream cut by a deadline usually does not). */
@@ -95,11 +102,17 @@ export async function queryNode(deps: NodeQueryDeps, node: string, plan: LogRequ
   });
   let result: NodeQueryOutcome;
   try {
-    result = await deps.scheduler.run(node, opts.signal, async (signal, holdNode) =>
-      plan.kind === 'file'
-        ? queryFile(deps, node, plan, signal, opts.keepTail, outcome)
-        : queryJournal(deps, node, plan, signal, opts.keepTail, Date.now(), outcome, opts.os === 'windows', holdNode),
-    );
+    result = await deps.scheduler.run(node, opts.signal, async (signal, holdNode) => {
+      if (plan.kind === 'file') return queryFile(deps, node, plan, signal, opts.keepTail, outcome);
+      const windows = opts.os === 'windows';
+      // Kernel messages have no unit: say where they are on this node instead of "unknown service".
+      const kernel = windows ? [] : plan.services.filter(isKernelName);
+      if (!kernel.length) return queryJournal(deps, node, plan, signal, opts.keepTail, Date.now(), outcome, windows, holdNode);
+      const hint = await kernelFileHint(deps, node, kernel, signal);
+      if (kernel.length === plan.services.length) return outcome({ failure: { kind: 'unknown-service', message: hint } });
+      const r = await queryJournal(deps, node, plan, signal, opts.keepTail, Date.now(), outcome, windows, holdNode, new Set(kernel));
+      return { ...r, notices: [hint, ...r.notices] };
+    });
   } catch (err) {
     result = outcome({ failure: deadlineFailure(err, opts.signal, deps.config, Date.now() - started) ?? failureFromError(err, deps.config) });
   }
@@ -127,6 +140,8 @@ async function queryJournal(
   windows = false,
   /** Keeps the node's slot until the node is done with a request we stopped reading (see below). */
   holdNode: (until: Promise<unknown>) => void = () => undefined,
+  /** Services already explained elsewhere (kernel names): no unknown-service notice or file fallback for them. */
+  explained: ReadonlySet<string> = new Set(),
 ): Promise<NodeQueryOutcome> {
   let started = startedAt;
   const { config, kube } = deps;
@@ -217,14 +232,15 @@ async function queryJournal(
     const fileErrors = kinds.get('file-read-error') ?? [];
     if (fileErrors.length) notices.push(`The kubelet could not finish reading a service's log file (kubelet said: ${fileErrors.map((l) => JSON.stringify(sanitizeShort(l))).join('; ')}): the answer may be incomplete.`);
 
-    const services = plan.services;
+    const services = plan.services.filter((s) => !explained.has(s));
     const unknown = services.filter((s) => notFound.includes(s));
     if (unknown.length)
       notices.push(
         `Unknown service${unknown.length > 1 ? 's' : ''} on ${node}: ${unknown.map((s) => JSON.stringify(s)).join(', ')} — not a journald unit there, and no /var/log/${unknown[0]}, /var/log/${unknown[0]}.log or /var/log/${unknown[0]}/${unknown[0]}.log file. Check the unit name (e.g. "kubelet", "containerd") or query a file path.`,
       );
-    if (fileLogger.length && logLines > 0) {
-      const names = /\[(.*)\]/.exec(fileLogger[0]!)?.[1] ?? '';
+    const fileLoggerNames = (/\[(.*)\]/.exec(fileLogger[0] ?? '')?.[1] ?? '').split(' ').filter((n) => n && !explained.has(n));
+    if (fileLoggerNames.length && logLines > 0) {
+      const names = fileLoggerNames.join(' ');
       notices.push(
         windows
           ? `On ${node}, ${sanitizeShort(names)} is not an event-log provider: the kubelet serves it from a file under C:\\var\\log and refuses options for it. On Windows the kubelet and containerd usually log to files: query the file path (e.g. "/${sanitizeShort(names.split(' ')[0] ?? '')}/${sanitizeShort(names.split(' ')[0] ?? '')}.log"; list "/" to see what exists), which this server tails and filters itself.`
@@ -267,10 +283,10 @@ async function queryJournal(
     }
     if (logLines === 0 && unknown.length === services.length && services.length > 0)
       return outcome({ digest, elapsedMs, notices, failure: { kind: 'unknown-service', message: notices.find((n) => n.startsWith('Unknown service')) ?? 'Unknown service.' } });
-    if (logLines === 0 && fileLogger.length) {
+    if (logLines === 0 && fileLoggerNames.length) {
       // Every service asked for is served from a file, and the kubelet refuses options for those. Do what the
       // kubelet's heuristic does, but with a real tail and our filters: look for the same three files.
-      const names = (/\[(.*)\]/.exec(fileLogger[0]!)?.[1] ?? '').split(' ').filter(Boolean);
+      const names = fileLoggerNames;
       const unsafe = plan.effective.pattern !== undefined ? localPatternProblem(plan.effective.pattern) : undefined;
       if (unsafe)
         return outcome({
@@ -309,9 +325,9 @@ async function queryJournal(
       // The kubelet's native test is a substring one: "syslog" counts as a unit beside rsyslog.service and
       // "proxy" beside kube-proxy.service, and journalctl --unit=syslog has nothing. The file may be there.
       const asked = eff.sinceTime !== undefined || eff.untilTime !== undefined || eff.pattern !== undefined;
-      const candidates = plan.services.map((svc) => fileLoggerCandidates(svc).map((f) => JSON.stringify(f)).join(' or ')).join('; ');
-      if (!asked) {
-        const found = await fileLoggerFallback(deps, node, plan, plan.services, signal, keepTail);
+      const candidates = services.map((svc) => fileLoggerCandidates(svc).map((f) => JSON.stringify(f)).join(' or ')).join('; ');
+      if (!asked && services.length) {
+        const found = await fileLoggerFallback(deps, node, plan, services, signal, keepTail);
         if (found.parts.length > 0) {
           const merged = found.parts.length === 1 ? found.parts[0]!.digest : mergeSources(found.parts);
           return outcome({
@@ -380,3 +396,31 @@ export function failureFromError(err: unknown, config: ServerConfig): NodeQueryF
   return { kind: 'connection', message: `Reading logs failed: ${sanitizeShort(e?.message ?? String(err))}` };
 }
 
+/** Names people give the kernel's log; journald keeps it without a unit (_TRANSPORT=kernel). */
+const KERNEL_NAMES = new Set(['kernel', 'dmesg', 'kern', 'kmsg', 'kernel.log', 'kern.log']);
+
+export function isKernelName(service: string): boolean {
+  return KERNEL_NAMES.has(service.toLowerCase());
+}
+
+/** Where rsyslog-style systems keep kernel lines, most specific first. */
+export const KERNEL_FILES = ['/kern.log', '/syslog', '/messages'];
+
+/** Looks for the kernel's log files on the node (one byte each, through the limits) and says which to query. */
+async function kernelFileHint(deps: NodeQueryDeps, node: string, names: string[], signal: AbortSignal): Promise<string> {
+  let found: string | undefined;
+  for (const file of KERNEL_FILES) {
+    const res = await deps.kube.proxyGet(filePathFor(node, file), { range: 'bytes=0-0', signal, timeoutMs: deps.config.requestTimeoutMs });
+    res.abort();
+    if (res.status === 200 || res.status === 206) {
+      found = file;
+      break;
+    }
+  }
+  const asked = names.map((n) => JSON.stringify(n)).join(', ');
+  const head = `Kernel messages have no systemd unit, so node log query cannot select them as a service (${asked}).`;
+  if (!found)
+    return `${head} None of ${KERNEL_FILES.map((f) => `/var/log${f}`).join(', ')} exists on ${node}, so its kernel lines are only in the journal, where the kubelet cannot select them; kubelet and containerd lines often quote the kernel's verdicts (OOM kills, disk errors).`;
+  const filter = found === '/kern.log' ? '' : ' with pattern "kernel:" to keep only kernel lines';
+  return `${head} On ${node} they are in /var/log${found}: query "${found}"${filter}.`;
+}

@@ -56,6 +56,8 @@ export interface NodeLogsAnswer {
   plan: LogRequestPlan;
   /** Plan notices (each node's own, once) and then per-node notices. */
   notices: string[];
+  /** The plan notices alone (per-node notices are on the outcomes). */
+  planNotices: string[];
   selector?: string;
   leftOutNodes: number;
   leftOutAtLeast: boolean;
@@ -68,6 +70,7 @@ export function queryLimitsOf(c: ServerConfig): QueryLimits {
     defaultTailLines: c.defaultTailLines,
     defaultWindowMs: c.defaultWindowMs,
     maxTailLines: c.maxTailLines,
+    maxSummaryTailLines: c.maxSummaryTailLines,
     maxWindowMs: c.maxWindowMs,
     fileTailBytes: c.fileTailBytes,
     maxFileBytes: c.maxFileBytes,
@@ -89,7 +92,7 @@ export async function runNodeLogQuery(deps: NodeLogsDeps, req: NodeLogsRequest, 
   const limits = queryLimitsOf(deps.config);
 
   // Validate against the OS-independent rules before any request, so bad input sends nothing.
-  const pre = planLogRequest(req.node ?? 'validation', req.input, { os: 'unknown', limits, now });
+  const pre = planLogRequest(req.node ?? 'validation', req.input, { os: 'unknown', limits, now, format: req.format });
   if (!pre.ok) return fail(formatIssues(pre.issues), 'invalid');
 
   const resolved = await resolveTargets(deps, req, signal);
@@ -101,7 +104,7 @@ export async function runNodeLogQuery(deps: NodeLogsDeps, req: NodeLogsRequest, 
   const osOf = new Map(targets.map((t) => [t.name, t.os]));
   const refused: NodeQueryOutcome[] = [];
   for (const t of targets) {
-    const planned = planLogRequest(t.name, req.input, { os: t.os, limits, now, kubeletVersion: t.kubeletVersion });
+    const planned = planLogRequest(t.name, req.input, { os: t.os, limits, now, kubeletVersion: t.kubeletVersion, format: req.format });
     if (planned.ok) plans.set(t.name, planned.plan);
     else refused.push({ node: t.name, ok: false, failure: { kind: 'kubelet-rejected', message: formatIssues(planned.issues) }, notices: [], possiblyTruncated: false, byteCapHit: false, elapsedMs: 0 });
   }
@@ -142,6 +145,7 @@ export async function runNodeLogQuery(deps: NodeLogsDeps, req: NodeLogsRequest, 
     effective: pre.plan.effective,
     plan: pre.plan,
     notices: [...planNotices, ...outcomes.flatMap((o) => o.notices)],
+    planNotices,
     ...(req.labelSelector ? { selector: req.labelSelector } : {}),
     leftOutNodes: leftOut,
     leftOutAtLeast: atLeast,

@@ -45,6 +45,15 @@ function checkNode(node: unknown): ValidationIssue | undefined {
 
 const utcSeconds = (epochSeconds: number) => `${formatUtcSeconds(epochSeconds)}Z`;
 
+/**
+ * A lowercase pattern is matched case-insensitively (journalctl smart-case). That only surprises when case
+ * carries meaning: klog level letters before digits ("e[0-9]{4}" also matches "E1127" and "e1234" in hex
+ * ids) or letter ranges; plain words matching any case is what people expect, so those get no notice.
+ */
+function smartCaseCouldSurprise(pattern: string): boolean {
+  return /(^|[^a-z])[iwef](\[0-9|\\d|[0-9])/.test(pattern) || /\[[^\]]*[a-z]-[a-z]/.test(pattern);
+}
+
 /** Kubelets before v1.30 build journalctl's --until from sinceTime (fixed by PR #122693; not in the v1.29 backport). */
 export function untilTimeBroken(kubeletVersion: string | undefined): boolean {
   const m = /^v?(\d+)\.(\d+)/.exec(kubeletVersion ?? '');
@@ -67,7 +76,8 @@ export function journalPathFor(node: string, plan: Extract<LogRequestPlan, { kin
 export function planLogRequest(
   node: string,
   input: NodeLogQueryInput,
-  ctx: { os: NodeOs; limits: QueryLimits; now: Date; kubeletVersion?: string },
+  /** format: summaries may scan deeper (limits.maxSummaryTailLines) than raw lines are shown. */
+  ctx: { os: NodeOs; limits: QueryLimits; now: Date; kubeletVersion?: string; format?: 'summary' | 'lines' },
 ): { ok: true; plan: LogRequestPlan } | { ok: false; issues: ValidationIssue[] } {
   const nodeIssue = checkNode(node);
   const { issues, query } = analyzeNodeLogQuery(input, ctx);
@@ -75,7 +85,8 @@ export function planLogRequest(
   if (issues.length > 0 || !query) return { ok: false, issues };
 
   const { limits } = ctx;
-  const maxTail = Math.min(Math.max(0, Math.floor(limits.maxTailLines)), KUBELET_MAX_TAIL_LINES);
+  const maxTailFor = ctx.format === 'summary' ? Math.max(limits.maxTailLines, limits.maxSummaryTailLines ?? 0) : limits.maxTailLines;
+  const maxTail = Math.min(Math.max(0, Math.floor(maxTailFor)), KUBELET_MAX_TAIL_LINES);
   const defaultTail = Math.min(Math.max(0, Math.floor(limits.defaultTailLines)), maxTail);
   const nowMs = ctx.now.getTime();
   const notices: string[] = [];
@@ -87,22 +98,24 @@ export function planLogRequest(
 
   let tailLines = query.tailLines;
   if (tailLines !== undefined && tailLines > maxTail) {
-    notices.push(`tailLines ${tailLines} is above this server's limit of ${maxTail}; reading the last ${maxTail} lines instead. Narrow with sinceTime/untilTime or pattern to see older lines.`);
+    const summaryCap = ctx.format === 'lines' && (limits.maxSummaryTailLines ?? 0) > maxTail ? ` (format "summary" reads up to ${Math.min(limits.maxSummaryTailLines!, KUBELET_MAX_TAIL_LINES)})` : '';
+    notices.push(`tailLines ${tailLines} is above this server's limit of ${maxTail} for format "${ctx.format ?? 'lines'}"${summaryCap}; reading the last ${maxTail} lines instead. Narrow with sinceTime/untilTime or pattern to see older lines.`);
     tailLines = maxTail;
   }
   if (tailLines === 0) notices.push('tailLines 0 asks for no lines at all; leave it out or pass a positive number to see log lines.');
 
   if (query.file !== undefined) {
     if (tailLines === undefined && !query.file.endsWith('/')) {
+      // The answer's scope line says this (defaultsApplied), once.
       tailLines = defaultTail;
       defaultsApplied.push('tailLines');
-      notices.push(`No tailLines given: reading the last ${defaultTail} lines of the file.`);
     }
     const optionsGiven = [query.pattern !== undefined && 'pattern', query.since && 'sinceTime', query.until && 'untilTime']
       .filter(Boolean)
       .join(', ');
     if (optionsGiven) {
-      notices.push(`File query: ${optionsGiven} ${optionsGiven.includes(',') ? 'are' : 'is'} applied by this server to the last ${tailLines} lines read (the kubelet accepts no options with a file).`);
+      // It reads back from the end until it has tailLines matching lines (or hits --max-file-bytes).
+      notices.push(`File query: ${optionsGiven} ${optionsGiven.includes(',') ? 'are' : 'is'} applied by this server (the kubelet accepts no options with a file), keeping the last ${tailLines} matching lines.`);
     }
     tailLines ??= defaultTail;
     const effective: EffectiveQuery = {
@@ -140,11 +153,9 @@ export function planLogRequest(
   const windows = ctx.os === 'windows';
   const brokenUntil = !windows && query.until !== undefined && untilTimeBroken(ctx.kubeletVersion);
   if (tailLines === undefined && !query.since && !query.until) {
+    // The answer's scope line says this (defaultsApplied), once: "Read the last 2,000 lines of the current boot (the default tail; …)".
     tailLines = defaultTail;
     defaultsApplied.push('tailLines');
-    notices.push(
-      `No tailLines or time window given: showing the last ${defaultTail} lines${query.boot === undefined ? ' of the current boot (journalctl limits a tail to the current boot; pass boot to read an earlier one)' : ''}. Pass tailLines or sinceTime/untilTime to look elsewhere.`,
-    );
   } else if (!query.since && query.until && (tailLines === undefined || brokenUntil)) {
     sinceMs = Math.floor((query.until.ms - limits.defaultWindowMs) / 1000) * 1000;
     defaultsApplied.push('sinceTime');
@@ -185,7 +196,7 @@ export function planLogRequest(
       notices.push('On Windows nodes the pattern is matched case-insensitively against the event message (PowerShell -Match).');
       if (tailLines !== undefined)
         notices.push(`On Windows nodes tailLines takes the newest ${tailLines} events before the pattern is applied (Get-WinEvent -MaxEvents), so fewer may match; raise tailLines or use sinceTime to look further back.`);
-    } else if (isSmartCaseInsensitive(query.pattern)) {
+    } else if (isSmartCaseInsensitive(query.pattern) && smartCaseCouldSurprise(query.pattern)) {
       notices.push('The pattern has no uppercase letters, so journalctl matches it case-insensitively; add an uppercase letter to make it case-sensitive.');
     }
   }

@@ -19,6 +19,8 @@ export interface QueryLimits {
   defaultWindowMs: number;
   /** Server max (≤ 100000, e.g. 20000): larger values are clamped with a notice. */
   maxTailLines: number;
+  /** Summary format: scanning deeper costs no more output (the byte cap still bounds the read), default 100000. */
+  maxSummaryTailLines?: number;
   /** Max since→until span (e.g. 7 days): wider windows are clamped (since moved forward) with a notice. */
   maxWindowMs: number;
   /** First Range request size for file tails (e.g. 256 KiB). */

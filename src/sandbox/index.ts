@@ -145,7 +145,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const kubeletUrls = new Map<string, string>();
     const onRequest = log.kubeletReported.bind(log);
     const startOne = async (node: ResolvedNode, data: NodeData) => {
-      const k = await startKubelet(kubeletOptionsFor(node, { ...data, deadlineMs, hugeBytes: options.hugeBytes, onRequest }));
+      const k = await startKubelet(kubeletOptionsFor(node, { ...data, deadlineMs, hugeBytes: options.hugeBytes, hugePlantedErrors: options.hugePlantedErrors, onRequest }));
       kubelets.push(k);
       kubeletUrls.set(node.name, k.url);
     };

@@ -146,6 +146,7 @@ export interface KubeletWiring {
   varLogDir: string;
   deadlineMs: number;
   hugeBytes?: number;
+  hugePlantedErrors?: number;
   onRequest?: (record: KubeletRequestRecord) => void;
 }
 
@@ -154,7 +155,7 @@ export function kubeletOptionsFor(node: ResolvedNode, w: KubeletWiring): Kubelet
     node.profile === 'slow'
       ? { dripIntervalMs: SLOW_DRIP_INTERVAL_MS }
       : node.profile === 'huge'
-        ? { hugeBytes: w.hugeBytes ?? DEFAULT_HUGE_BYTES }
+        ? { hugeBytes: w.hugeBytes ?? DEFAULT_HUGE_BYTES, ...(w.hugePlantedErrors ? { hugePlantedErrors: w.hugePlantedErrors } : {}) }
         : node.profile === 'black-holed'
           ? { blackHole: true }
           : undefined;

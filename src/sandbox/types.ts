@@ -44,6 +44,8 @@ export interface SandboxOptions {
   now?: Date;
   /** Bytes the 'huge' profile streams (default 2 GiB). */
   hugeBytes?: number;
+  /** Distinct rare kubelet errors planted once each in the 'huge' stream (up to 15; see PLANTED_ERRORS). */
+  hugePlantedErrors?: number;
   /**
    * Real journals are built on a node's first journal query (~1 s each). true also builds them in the
    * background, one at a time, right after start-up (the CLI does; tests should not pay for it).

@@ -3,7 +3,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
-export const DIST_ENTRY = path.resolve(import.meta.dirname, '../../dist/index.js');
+/** The built server; TEST_DIST_ENTRY points the tests at another build (e.g. an older commit, to see a test fail without a fix). */
+export const DIST_ENTRY = process.env.TEST_DIST_ENTRY ?? path.resolve(import.meta.dirname, '../../dist/index.js');
 
 export interface McpSession {
   client: Client;

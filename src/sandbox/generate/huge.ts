@@ -13,7 +13,34 @@ export interface HugeJournalOptions {
   hostname?: string;
   /** Timestamp of the first line; by default chosen so the stream ends near the current time. */
   start?: Date;
+  /**
+   * Plant this many distinct rare kubelet errors (PLANTED_ERRORS, at most 15), each once, spread evenly
+   * through the stream: what a summary must surface from a deep scan.
+   */
+  plantedErrors?: number;
 }
+
+/**
+ * Distinct one-off kubelet errors, each with a token no other line has (the second element), for
+ * "does a deep scan surface every rare error" checks.
+ */
+export const PLANTED_ERRORS: readonly (readonly [src: string, token: string, msg: string])[] = [
+  ['cadvisor_stats_provider.go:415', 'unknown container \\"/system.slice/docker.service\\"', '"Failed to get system container stats" err="failed to get cgroup stats for \\"/system.slice/docker.service\\": unknown container \\"/system.slice/docker.service\\"" containerName="/system.slice/docker.service"'],
+  ['volume_manager.go:404', 'unmounted volumes=[pgdata]', '"Unable to attach or mount volumes for pod; skipping pod" err="unmounted volumes=[pgdata], unattached volumes=[pgdata kube-api-access-7x2kq]: timed out waiting for the condition" pod="db/postgres-0"'],
+  ['image_gc_manager.go:391', 'wanted to free 2147483648 bytes', '"Failed to garbage collect required amount of images" err="wanted to free 2147483648 bytes, but freed 0 bytes space with errors in image deletion"'],
+  ['kubelet_node_status.go:549', 'leases/huge-lease', '"Failed to update lease" err="Put \\"https://10.0.0.1:6443/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/huge-lease?timeout=10s\\": context deadline exceeded"'],
+  ['kuberuntime_sandbox.go:72', 'error getting ClusterInformation', '"Failed to create sandbox for pod" err="rpc error: code = Unknown desc = failed to setup network for sandbox: plugin type=\\"calico\\" failed (add): error getting ClusterInformation: connection is unauthorized: Unauthorized"'],
+  ['kuberuntime_manager.go:1172', 'name is reserved', '"CreatePodSandbox for pod failed" err="rpc error: code = Unknown desc = failed to reserve sandbox name: name is reserved"'],
+  ['csi_plugin.go:305', 'CSINode publishing', '"Failed to contact API server when waiting for CSINode publishing" err="csinodes.storage.k8s.io is forbidden: User cannot get resource"'],
+  ['kubelet.go:2903', 'cni plugin not initialized', '"Container runtime network not ready" networkReady="NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized"'],
+  ['kubelet_network_linux.go:64', 'net/ipv4/ip_forward: read-only', '"Failed to set sysctl" err="open /proc/sys/net/ipv4/ip_forward: read-only file system"'],
+  ['container_manager_linux.go:438', 'vm/overcommit_memory', '"Failed to start ContainerManager" err="invalid kernel flag: vm/overcommit_memory, expected value: 1, actual value: 0"'],
+  ['kubelet_node_status.go:96', 'no route to host', '"Unable to register node with API server" err="Post \\"https://10.0.0.1:6443/api/v1/nodes\\": dial tcp 10.0.0.1:6443: connect: no route to host"'],
+  ['pod_workers.go:1324', 'KillPodSandboxError', '"Error killing pod" err="failed to \\"KillPodSandbox\\" with KillPodSandboxError: \\"rpc error: code = DeadlineExceeded desc = context deadline exceeded\\""'],
+  ['kubelet.go:1566', 'invalid capacity 0 on image filesystem', '"Image garbage collection failed multiple times in a row" err="invalid capacity 0 on image filesystem"'],
+  ['eviction_manager.go:292', 'failed to get node info', '"Eviction manager: failed to get summary stats" err="failed to get node info: node lookup timed out"'],
+  ['server.go:318', 'x509: certificate signed by unknown authority', '"Unable to authenticate the request due to an error" err="verifying certificate SN=4242: x509: certificate signed by unknown authority"'],
+];
 
 const enum Clock {
   None = 0,
@@ -120,6 +147,12 @@ export function hugeJournalStream(opts: HugeJournalOptions): Readable {
   const rng = mulberry32(opts.seed ?? 1);
   const bodies = buildBodies(rng, host);
   const picks = buildPicks(rng);
+  const plants = PLANTED_ERRORS.slice(0, Math.max(0, opts.plantedErrors ?? 0)).map(([src, , msg]) => {
+    const [h, clock, tail] = kubelet('E', src, msg)(host);
+    const head = Buffer.from(h);
+    const tl = Buffer.from(tail);
+    return { head, clock, tail: tl, len: STAMP_LEN + head.length + 20 + tl.length } as Body;
+  });
   const gaps = new Uint32Array(4096);
   for (let i = 0; i < gaps.length; i++) gaps[i] = Math.floor(-Math.log(1 - rng.next()) * MEAN_GAP_USEC);
   const maxLen = bodies.reduce((m, b) => Math.max(m, b.len), 0);
@@ -156,6 +189,11 @@ export function hugeJournalStream(opts: HugeJournalOptions): Readable {
   let remaining = total;
   let pickAt = 0;
   let gapAt = 0;
+  // Planted lines go at even line numbers through the estimated length.
+  const estLines = Math.max(1, Math.floor(total / avgLen));
+  const plantAt = plants.map((_, k) => Math.floor(((k + 1) * estLines) / (plants.length + 1)));
+  let lineNo = 0;
+  let nextPlant = 0;
 
   const fill = (): Buffer => {
     // The last chunk absorbs the tail so the exact-length closing lines always fit in it.
@@ -169,21 +207,22 @@ export function hugeJournalStream(opts: HugeJournalOptions): Readable {
       const micros = t - s * 1e6;
       if (s !== sec) setSecond(s);
       const left = remaining - o;
-      const b = bodies[picks[pickAt]!]!;
+      const planting = nextPlant < plants.length && lineNo >= plantAt[nextPlant]!;
+      const b = planting ? plants[nextPlant]! : bodies[picks[pickAt]!]!;
       if (left < maxLen + minLen && b.len !== left && b.len > left - minLen) {
         // Final stretch: this body would leave too little room, so close with exact-length filler.
         o = writeFinal(buf, o, left, micros);
         continue;
       }
-      pickAt++;
-      if (pickAt === PICKS) pickAt = 0;
       if (o + b.len > size) {
         // Line would straddle the chunk: finish this chunk short and carry on in the next one.
         t -= gaps[(gapAt + 4095) & 4095]!;
         gapAt = (gapAt + 4095) & 4095;
-        pickAt = (pickAt + PICKS - 1) % PICKS;
         break;
       }
+      if (planting) nextPlant++;
+      else if (++pickAt === PICKS) pickAt = 0;
+      lineNo++;
       stamp.copy(buf, o);
       buf[o + 15] = 46;
       writeMicros(buf, o + 16, micros);

@@ -3,6 +3,7 @@ import type { Rng } from './prng.js';
 import type { PlantedSecret } from './node-logs.js';
 import { klog, rfc3339Nano, syslogStamp } from './formats.js';
 import { jwt, password, uuid } from './vocab.js';
+import { CRASH_LOG_PATH, crashLoopPodLog } from './crash-logs.js';
 
 /** The files under /var/log that the kubelet's file fallback and explicit file queries serve. */
 export interface VarLogInput {
@@ -153,5 +154,8 @@ export function buildVarLog(inp: VarLogInput): Map<string, string> {
     files.set(path, podLog(inp, p, path));
     inp.lookalikes.add(p.uid);
   }
+  // Multi-line records (Java trace, CRI partials, Go panic) in one crash-looping pod's log; generated
+  // last so the other files keep their content.
+  if (inp.role !== 'control-plane') files.set(CRASH_LOG_PATH, crashLoopPodLog(inp.rng, inp.now));
   return files;
 }

@@ -85,7 +85,7 @@ async function copyServiceLogs(ctx: CopyContext, q: NodeLogQuery, services: stri
   let exited: Promise<number | null>;
   try {
     if (opts.behavior?.hugeBytes) {
-      output = hugeJournalStream({ bytes: opts.behavior.hugeBytes, hostname: opts.nodeName });
+      output = hugeJournalStream({ bytes: opts.behavior.hugeBytes, hostname: opts.nodeName, plantedErrors: opts.behavior.hugePlantedErrors });
       exited = Promise.resolve(0);
     } else if (opts.behavior?.dripIntervalMs) {
       output = dripJournalStream(opts.nodeName, opts.behavior.dripIntervalMs, ctx.stop);

@@ -36,7 +36,7 @@ export interface KubeletOptions {
   /** The kubelet's copy deadline; upstream is 30 s. Tests shorten it. */
   deadlineMs: number;
   /** 'slow': write one small chunk per interval; 'huge': serve this many bytes of synthetic journal. */
-  behavior?: { dripIntervalMs?: number; hugeBytes?: number; blackHole?: boolean };
+  behavior?: { dripIntervalMs?: number; hugeBytes?: number; blackHole?: boolean; hugePlantedErrors?: number };
   /**
    * Exact `<svc>.service` match in the native probe (closed PR #140947): a possible future kubelet only.
    * Every released kubelet uses a substring test, so `syslog` is "native" beside `rsyslog.service`.
