@@ -265,6 +265,13 @@ describe('severity', () => {
     expect(detectSeverity(`something ${term} happened`, 'fatal')).toBe('fatal');
   });
 
+  it.each(NODE_TROUBLE_LEXICON.map((e) => [e.term, e.severity]))('the pipeline finds %s in its one pass over the message (→ %s)', (term, severity) => {
+    const d = digest([`I1127 03:44:01.000001    1 x.go:1] "something" detail="a ${term} b"`]);
+    expect(d.templates[0]!.severity).toBe(severity);
+    const plain = digest([`I1127 03:44:01.000001    1 x.go:1] "nothing to see" detail="a ${term.slice(0, -1)}_ b"`]);
+    expect(plain.templates[0]!.severity).toBe('info');
+  });
+
   it('lifts real node lines that their writers log at info', () => {
     const d = digest([
       'Nov 27 03:44:01.1 n kubelet[1]: I1127 03:44:01.100000    1 eviction_manager.go:369] "Eviction manager: attempting to reclaim" resourceName="memory"',

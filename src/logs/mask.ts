@@ -5,6 +5,7 @@
  * classifying only the delimited words that contain a digit (or could be a generated pod name) with
  * anchored tests is several times faster.
  */
+import { LEXICON_AUTOMATON } from './severity.js';
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5}|\/\d{1,2})?|\[?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\]?(?::\d{1,5})?)$/;
@@ -113,6 +114,10 @@ function maskWord(w: string, hasDigit: boolean, level: 0 | 1 | 2 = 0): string {
  */
 export const maskedSpans = { data: new Int32Array(3 * 256), count: 0 };
 
+/** The trouble lexicon's best hit in the text of the last maskTokens call (see LEXICON_AUTOMATON). */
+export const lexiconScan = { hit: 0 };
+const { delta: LEX_DELTA, hit: LEX_HIT } = LEXICON_AUTOMATON;
+
 /**
  * Masks and tokenizes in one pass: returns the space-separated tokens of text[start..] with variable
  * words replaced. Doing both at once avoids building a masked string only to split it again.
@@ -120,6 +125,8 @@ export const maskedSpans = { data: new Int32Array(3 * 256), count: 0 };
 export function maskTokens(text: string, start = 0): string[] {
   const tokens: string[] = [];
   maskedSpans.count = 0;
+  let lex = 0;
+  let lexHit = 0;
   const n = text.length;
   let tokStart = -1; // start of the current space-separated token
   let tok = ''; // masked prefix of the current token, up to `copied`
@@ -129,6 +136,11 @@ export function maskTokens(text: string, start = 0): string[] {
   let dash = false;
   for (let i = start; i <= n; i++) {
     const c = i < n ? text.charCodeAt(i) : 32;
+    // The lexicon rides along: one table step per character instead of a regex pass of its own.
+    if (c < 128) {
+      lex = LEX_DELTA[(lex << 7) | c]!;
+      if (LEX_HIT[lex]! > lexHit) lexHit = LEX_HIT[lex]!;
+    } else lex = 0;
     const k = CLASS[c]!;
     if (k === 1) {
       if (wordStart >= 0 && (digit || dash)) {
@@ -165,6 +177,7 @@ export function maskTokens(text: string, start = 0): string[] {
     }
     if (tokStart < 0) tokStart = i;
   }
+  lexiconScan.hit = lexHit;
   return tokens;
 }
 

@@ -8,11 +8,11 @@ import { stripAnsi } from './ansi.js';
 import { TemplateMiner, WILDCARD, type DrainCluster } from './drain.js';
 import { Header, scanHeader } from './header.js';
 import { LineSplitter, truncationMarker } from './lines.js';
-import { maskedSpans, maskPhrases, maskTokens } from './mask.js';
+import { lexiconScan, maskedSpans, maskPhrases, maskTokens } from './mask.js';
 import { rankTemplates } from './rank.js';
 import { continuesRecord, MAX_RECORD_CHARS, traceOfHead, sourceOf, Trace, type OpenRecord } from './records.js';
 import { createRedactor } from './redact.js';
-import { detectSeverity, emptySeverityCounts, liftSeverity, SEVERITY_RANK, type Severity } from './severity.js';
+import { emptySeverityCounts, liftByHit, liftSeverity, SEVERITY_RANK, severityFromText, type Severity } from './severity.js';
 import { toIso } from './timestamp.js';
 
 export type { Severity } from './severity.js';
@@ -283,12 +283,13 @@ class DigestBuilder {
       tokens = maskTokens(head, this.recMsgStart);
       spanBase = head;
     }
+    // maskTokens looked for the trouble lexicon on its way through the message.
+    let severity = liftByHit(this.rec.level ?? severityFromText(message), lexiconScan.hit);
     const phrased = (this.recIdent !== undefined && PHRASE_IDENTS.has(this.recIdent)) || message.includes("['") ? maskPhrases(this.recIdent, message) : undefined;
     if (phrased !== undefined) {
       tokens = maskTokens(phrased);
       spanBase = phrased;
     }
-    let severity = detectSeverity(message, this.rec.level ?? undefined);
     const more = this.recMore;
     if (more) for (let i = 0; i < more.length && i < 8; i++) severity = liftSeverity(severity, more[i]!);
     this.severityCounts[severity]++;

@@ -67,6 +67,63 @@ export function troubleTerm(text: string): { term: string; severity: 'warning' |
   return m ? LEXICON_BY_TERM.get(m[0]) : undefined;
 }
 
+/**
+ * The lexicon as an Aho-Corasick automaton over ASCII, so a scanner that already walks every character of
+ * a message (the mask tokenizer) finds the terms in the same pass: state = delta[state * 128 + char];
+ * hit[state] is 2 when an error term ends there, 1 for a warning term, else 0. A non-ASCII character
+ * restarts at the root (no term contains one).
+ */
+export const LEXICON_AUTOMATON = buildAutomaton();
+
+function buildAutomaton(): { delta: Int16Array; hit: Uint8Array } {
+  const goto: Map<number, number>[] = [new Map()];
+  const out: number[] = [0];
+  for (const e of NODE_TROUBLE_LEXICON) {
+    let st = 0;
+    for (const ch of e.term) {
+      const c = ch.charCodeAt(0);
+      let next = goto[st]!.get(c);
+      if (next === undefined) {
+        next = goto.length;
+        goto.push(new Map());
+        out.push(0);
+        goto[st]!.set(c, next);
+      }
+      st = next;
+    }
+    out[st] = Math.max(out[st]!, e.severity === 'error' ? 2 : 1);
+  }
+  const n = goto.length;
+  const delta = new Int16Array(n * 128);
+  const fail = new Int32Array(n);
+  const queue: number[] = [];
+  for (let c = 0; c < 128; c++) {
+    const next = goto[0]!.get(c);
+    delta[c] = next ?? 0;
+    if (next !== undefined) queue.push(next);
+  }
+  for (let q = 0; q < queue.length; q++) {
+    const st = queue[q]!;
+    out[st] = Math.max(out[st]!, out[fail[st]!]!);
+    for (let c = 0; c < 128; c++) {
+      const next = goto[st]!.get(c);
+      if (next !== undefined) {
+        fail[next] = delta[fail[st]! * 128 + c]!;
+        delta[st * 128 + c] = next;
+        queue.push(next);
+      } else delta[st * 128 + c] = delta[fail[st]! * 128 + c]!;
+    }
+  }
+  return { delta, hit: Uint8Array.from(out) };
+}
+
+/** `sev` raised by an automaton hit (2 error, 1 warning); never lowered. */
+export function liftByHit(sev: Severity, hit: number): Severity {
+  if (hit === 2) return SEVERITY_RANK[sev] > 1 ? 'error' : sev;
+  if (hit === 1) return SEVERITY_RANK[sev] > 2 ? 'warning' : sev;
+  return sev;
+}
+
 /** `sev`, raised to the lexicon's severity when `text` holds a trouble term (never lowered). */
 export function liftSeverity(sev: Severity, text: string): Severity {
   const t = troubleTerm(text);
@@ -89,7 +146,8 @@ export function detectSeverity(message: string, headerLevel?: Severity): Severit
   return liftSeverity(headerLevel ?? severityFromText(message), message);
 }
 
-function severityFromText(message: string): Severity {
+/** Severity from the header level or the message's own words, before the lexicon. */
+export function severityFromText(message: string): Severity {
   if (message.includes('level') || message.includes('severity') || message.includes('lvl')) {
     const m = LEVEL_FIELD.exec(message);
     if (m) {
