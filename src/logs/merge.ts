@@ -9,7 +9,8 @@ import { emptySeverityCounts, SEVERITY_RANK, SEVERITIES } from './severity.js';
 import { parseLineTime } from './header.js';
 
 /** The per-node digest's totals, summed; templates, tail and in-band lines carry their nodes. */
-export interface MergedDigest extends Omit<LogDigest, 'templates' | 'tail' | 'inband'> {
+export interface MergedDigest extends Omit<LogDigest, 'templates' | 'tail' | 'inband' | 'recordsScanned'> {
+  recordsScanned: number;
   nodes: string[];
   perNode: Record<string, { linesScanned: number; byteCapHit: boolean }>;
   templates: MergedTemplate[];

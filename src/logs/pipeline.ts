@@ -56,8 +56,9 @@ export interface TemplateSummary {
 export interface LogDigest {
   bytesRead: number;
   linesScanned: number;
-  /** Records (multi-line events count once); equals linesScanned when no line continued another. */
-  recordsScanned: number;
+  /** Records (multi-line events count once); equals linesScanned when no line continued another
+   *  (optional for digests built elsewhere, where it is linesScanned). */
+  recordsScanned?: number;
   linesFilteredOut: number;
   linesTruncated: number;
   byteCapHit: boolean;
