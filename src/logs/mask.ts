@@ -122,8 +122,9 @@ const { delta: LEX_DELTA, hit: LEX_HIT } = LEXICON_AUTOMATON;
  * Masks and tokenizes in one pass: returns the space-separated tokens of text[start..] with variable
  * words replaced. Doing both at once avoids building a masked string only to split it again.
  */
-export function maskTokens(text: string, start = 0): string[] {
-  const tokens: string[] = [];
+export function maskTokens(text: string, start = 0, lead1?: string, lead2?: string): string[] {
+  // Leading tokens (identifier, stream) the caller wants in front, placed first rather than unshifted.
+  const tokens: string[] = lead1 === undefined ? [] : lead2 === undefined ? [lead1] : [lead1, lead2];
   maskedSpans.count = 0;
   let lex = 0;
   let lexHit = 0;

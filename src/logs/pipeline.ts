@@ -265,58 +265,62 @@ class DigestBuilder {
     this.recOpen = false;
     this.recordsScanned++;
     const head = this.recHead;
+    // Identifier first (and the container stream for CRI lines): it routes Drain and names the writer.
+    // They go in front of the tokens as maskTokens makes them (no unshift).
+    let lead1: string | undefined;
+    let lead2: string | undefined;
+    if (this.recIdent !== undefined && this.recIdent !== this.lastIdent) {
+      this.lastIdent = this.recIdent;
+      this.lastIdentToken = this.recIdent + ':';
+    }
+    if (this.recStream) {
+      lead1 = STREAM_TOKEN[this.recStream]!;
+      if (this.recIdent !== undefined) lead2 = this.lastIdentToken;
+    } else if (this.recIdent !== undefined) lead1 = this.lastIdentToken;
+    const shift = lead2 !== undefined ? 2 : lead1 !== undefined ? 1 : 0;
     let tokens: string[];
-    let message: string;
+    let message: string | undefined;
     let spanBase: string;
+    let from = 0;
     if (this.recExceptionLine !== undefined) {
       // A bare Python traceback: its head says nothing, the exception line at its end says what happened.
       message = 'Traceback: ' + this.recExceptionLine;
-      tokens = maskTokens(message);
+      tokens = maskTokens(message, 0, lead1, lead2);
       spanBase = message;
     } else if (this.recJsonMessage !== undefined || this.recJoined !== undefined || this.recWrapped !== undefined) {
       message = this.recJsonMessage ?? head.slice(this.recMsgStart);
       if (this.recJoined !== undefined) message = (message + this.recJoined).slice(0, this.maxLineChars);
       if (this.recWrapped !== undefined) message = (message + ' ' + this.recWrapped).slice(0, this.maxLineChars);
-      tokens = maskTokens(message);
+      tokens = maskTokens(message, 0, lead1, lead2);
       spanBase = message;
     } else {
-      message = this.recMsgStart === 0 ? head : head.slice(this.recMsgStart);
-      tokens = maskTokens(head, this.recMsgStart);
+      // The common case: no copy of the message unless something below needs one.
+      from = this.recMsgStart;
+      tokens = maskTokens(head, from, lead1, lead2);
       spanBase = head;
     }
     // maskTokens looked for the trouble lexicon on its way through the message.
-    let severity = liftByHit(this.rec.level ?? severityFromText(message), lexiconScan.hit);
-    const phrased = (this.recIdent !== undefined && PHRASE_IDENTS.has(this.recIdent)) || message.includes("['") ? maskPhrases(this.recIdent, message) : undefined;
-    if (phrased !== undefined) {
-      tokens = maskTokens(phrased);
-      spanBase = phrased;
+    const lexHit = lexiconScan.hit;
+    const level = this.rec.level;
+    let severity = liftByHit(level ?? severityFromText((message ??= from === 0 ? head : head.slice(from))), lexHit);
+    if ((this.recIdent !== undefined && PHRASE_IDENTS.has(this.recIdent)) || spanBase.indexOf("['", from) >= 0) {
+      const phrased = maskPhrases(this.recIdent, (message ??= from === 0 ? head : head.slice(from)));
+      if (phrased !== undefined) {
+        tokens = maskTokens(phrased, 0, lead1, lead2);
+        spanBase = phrased;
+      }
     }
     const more = this.recMore;
     if (more) for (let i = 0; i < more.length && i < 8; i++) severity = liftSeverity(severity, more[i]!);
     this.severityCounts[severity]++;
 
-    // Identifier first (and the container stream for CRI lines): it routes Drain and names the writer.
-    let shift = 0;
-    if (this.recIdent !== undefined) {
-      if (this.recIdent !== this.lastIdent) {
-        this.lastIdent = this.recIdent;
-        this.lastIdentToken = this.recIdent + ':';
-      }
-      tokens.unshift(this.lastIdentToken);
-      shift++;
-    }
-    if (this.recStream) {
-      tokens.unshift(STREAM_TOKEN[this.recStream]!);
-      shift++;
-    }
     // The header's level keeps statements apart that print the same words at different levels
     // (cloud-init logs a failure at WARNING, then again at DEBUG with the traceback).
-    const level = this.rec.level;
     let tag = level === undefined ? 0 : SEVERITY_RANK[level] + 1;
     if (this.recGroup !== undefined) tag += 8 * groupHash(this.recGroup);
     const cluster = this.miner.add(tokens, shift, tag);
     const text = this.recordText();
-    this.note(cluster, severity, this.recTime, text, spanBase, shift);
+    this.note(cluster, severity, this.recTime, text, spanBase);
     this.opts.onRecord?.(this.recFirstLine, this.recLastLine - this.recFirstLine + 1, cluster);
 
     if (this.keepTail > 0) {
@@ -338,7 +342,7 @@ class DigestBuilder {
     return text;
   }
 
-  private note(cluster: DrainCluster, severity: Severity, time: number, text: string, spanBase: string, shift: number): void {
+  private note(cluster: DrainCluster, severity: Severity, time: number, text: string, spanBase: string): void {
     let st = cluster.data as TemplateState | undefined;
     const spans = maskedSpans.data;
     const nSpans = maskedSpans.count * 3;
@@ -347,7 +351,7 @@ class DigestBuilder {
       cluster.data = st;
       if (nSpans) {
         const constants: (string | null)[] = new Array(cluster.tokens.length).fill(null);
-        for (let k = 0; k < nSpans; k += 3) constants[spans[k]! + shift] = spanBase.slice(spans[k + 1], spans[k + 2]);
+        for (let k = 0; k < nSpans; k += 3) constants[spans[k]!] = spanBase.slice(spans[k + 1], spans[k + 2]);
         st.constants = constants;
         st.constantsLeft = nSpans / 3;
       }
@@ -360,8 +364,8 @@ class DigestBuilder {
         for (let i = 0; i < constants.length; i++) {
           const c = constants[i];
           if (c === null || c === undefined) continue;
-          while (k < nSpans && spans[k]! + shift < i) k += 3;
-          const same = k < nSpans && spans[k]! + shift === i && spans[k + 2]! - spans[k + 1]! === c.length && spanBase.startsWith(c, spans[k + 1]);
+          while (k < nSpans && spans[k]! < i) k += 3;
+          const same = k < nSpans && spans[k]! === i && spans[k + 2]! - spans[k + 1]! === c.length && spanBase.startsWith(c, spans[k + 1]);
           if (!same) {
             constants[i] = null;
             if (--st.constantsLeft === 0) st.constants = undefined;
