@@ -47,6 +47,13 @@ function mayBePodName(w: string): boolean {
 function classify(w: string, hasDigit: boolean): string | undefined {
   if (!hasDigit) return mayBePodName(w) ? '<POD>' : undefined;
   const c0 = w.charCodeAt(0);
+  // Container and image ids and UIDs are the commonest long words in node logs: test them first, so they
+  // do not fall through five number/time/address patterns on the way.
+  const n = w.length;
+  if (n >= 32) {
+    if (n <= 71 && ID.test(w)) return '<ID>';
+    if (n === 36 && UUID.test(w)) return '<UID>';
+  }
   if (c0 >= 48 && c0 <= 57) {
     if (NUM.test(w)) return '<NUM>';
     if (DUR.test(w)) return '<DUR>';
@@ -55,9 +62,7 @@ function classify(w: string, hasDigit: boolean): string | undefined {
     if (IP.test(w) && (w.indexOf(':') < 0 || w.indexOf('.') > 0 || V6_HINT.test(w))) return '<IP>';
     if (VERSION.test(w)) return '<VER>';
   }
-  if (w.length >= 32 && ID.test(w)) return '<ID>';
-  if (w.length === 36 && UUID.test(w)) return '<UID>';
-  if ((w.length >= 8 || c0 === 48) && HEX.test(w)) return '<HEX>';
+  if ((n >= 8 || c0 === 48) && HEX.test(w)) return '<HEX>';
   if (c0 === 45 || c0 === 43 || c0 === 42 || c0 === 35) {
     if (NUM.test(w)) return '<NUM>';
   }
