@@ -115,7 +115,10 @@ async function main(): Promise<number> {
       prefix,
       fallback: config.redisFallback,
       globalExpirationMs: config.requestTimeoutMs + config.redisSlotMarginMs,
-      nodeExpirationMs: config.callTimeoutMs + config.redisSlotMarginMs,
+      // A node slot covers the wait for a global one (within the call's deadline) and, after a cancel,
+      // the journalctl still running on the node until the kubelet's deadline.
+      nodeExpirationMs: config.callTimeoutMs + config.kubeletDeadlineMs + config.redisSlotMarginMs,
+      nodeHoldMs: config.kubeletDeadlineMs,
       leaseMs: config.redisLeaseMs,
       onReaped: (n) => metrics.limitSlotsReaped.inc(n),
       log,

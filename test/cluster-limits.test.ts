@@ -48,6 +48,7 @@ async function replica(opts: { limits?: SchedulerLimits; prefix?: string; fallba
     fallback: opts.fallback ?? 'reject',
     globalExpirationMs: opts.expirations ?? 30_000,
     nodeExpirationMs: opts.expirations ?? 30_000,
+    nodeHoldMs: 0,
     leaseMs: opts.leaseMs ?? 0,
   });
   open.push({ sched, store });
@@ -197,8 +198,8 @@ describe.skipIf(!haveRedis)('shared limits through a real redis-server', () => {
   it('Redis absent at start: calls are refused (never hang) until it appears; fallback local runs them under per-replica limits', async () => {
     await redis.stop();
     const store = new LimitStore({ url: redis.url, pingIntervalMs: 200, commandTimeoutMs: 1000 });
-    const sched = new ClusterScheduler({ limits: LIMITS, store, prefix: `absent${prefixN}`, fallback: 'reject', globalExpirationMs: 30_000, nodeExpirationMs: 30_000, leaseMs: 0 });
-    const fallback = new ClusterScheduler({ limits: LIMITS, store, prefix: `absent${prefixN}`, fallback: 'local', globalExpirationMs: 30_000, nodeExpirationMs: 30_000, leaseMs: 0 });
+    const sched = new ClusterScheduler({ limits: LIMITS, store, prefix: `absent${prefixN}`, fallback: 'reject', globalExpirationMs: 30_000, nodeExpirationMs: 30_000, nodeHoldMs: 0, leaseMs: 0 });
+    const fallback = new ClusterScheduler({ limits: LIMITS, store, prefix: `absent${prefixN}`, fallback: 'local', globalExpirationMs: 30_000, nodeExpirationMs: 30_000, nodeHoldMs: 0, leaseMs: 0 });
     open.push({ sched, store }, { sched: fallback, store });
     const ctrl = new AbortController();
     expect(sched.ready).toBe(false);

@@ -12,6 +12,8 @@ export interface ClusterSchedulerOptions {
   fallback: 'reject' | 'local';
   globalExpirationMs: number;
   nodeExpirationMs: number;
+  /** A node slot outlives its request by up to this (the kubelet's deadline: journalctl runs on). */
+  nodeHoldMs: number;
   /** Lease for the reaper of dead replicas' slots; 0: expirations only. */
   leaseMs: number;
   onReaped?: (count: number) => void;
@@ -104,7 +106,7 @@ export class ClusterScheduler implements NodeScheduler {
   private startReaper(s: RequestScheduler): void {
     const lease = this.opts.leaseMs;
     const client = this.opts.store.client;
-    const globalRef: LimiterRef = { id: `${this.keyPrefix}-{global}`, expirationMs: this.opts.globalExpirationMs };
+    const globalRef: LimiterRef = { id: `${this.keyPrefix}-{global}`, expirationMs: this.opts.globalExpirationMs, holdMs: 0 };
     const nodePrefix = `b_${this.keyPrefix}-node-`;
     this.reaper = new LeaseReaper({
       client,
@@ -118,7 +120,7 @@ export class ClusterScheduler implements NodeScheduler {
         do {
           const [next, keys] = await client.scan(cursor, 'MATCH', `${nodePrefix}*_settings`, 'COUNT', 1000);
           cursor = next;
-          for (const k of keys) refs.push({ id: k.slice(2, -'_settings'.length), expirationMs: this.opts.nodeExpirationMs });
+          for (const k of keys) refs.push({ id: k.slice(2, -'_settings'.length), expirationMs: this.opts.nodeExpirationMs, holdMs: this.opts.nodeHoldMs });
         } while (cursor !== '0');
         return refs;
       },
