@@ -60,9 +60,12 @@ export class RedisServer {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15_000;
     while (!(await this.ping())) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server did not start on ${this.port}:\n${out}`);
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL'); // never leave one behind
+        throw new Error(`redis-server did not start on ${this.port}:\n${out}`);
+      }
       await new Promise((r) => setTimeout(r, 30));
     }
   }
