@@ -45,6 +45,12 @@ export interface ServerConfig {
   maxQueue: number;
   maxNodes: number;
   listNodesMax: number;
+  redisUrl?: string;
+  redisUrlFile?: string;
+  redisKeyPrefix?: string;
+  redisFallback: 'reject' | 'local';
+  redisSlotMarginMs: number;
+  redisLeaseMs: number;
 }
 
 const MiB = 1024 * 1024;
@@ -76,6 +82,12 @@ export const OPTION_DEFS: readonly OptionDef[] = [
   { key: 'requestsPerSecond', flag: '--requests-per-second', env: 'KUBE_NODE_LOGS_REQUESTS_PER_SECOND', kind: 'int', default: 40, min: 1, max: 10000, help: 'log requests started per second, all nodes together' },
   { key: 'maxQueue', flag: '--max-queue', env: 'KUBE_NODE_LOGS_MAX_QUEUE', kind: 'int', default: 200, min: 0, max: 100000, help: 'log requests allowed to wait for a slot; past it a call gets an immediate "busy" error' },
   { key: 'maxNodes', flag: '--max-nodes', env: 'KUBE_NODE_LOGS_MAX_NODES', kind: 'int', default: 50, min: 1, max: 5000, help: 'most nodes one labelSelector query fans out to' },
+  { key: 'redisUrl', flag: '--redis-url', env: 'KUBE_NODE_LOGS_REDIS_URL', kind: 'string', default: undefined, help: 'HTTP transport: redis:// or rediss:// URL of the Redis that several replicas share their limits, sessions and cancellations through (cluster mode); a password only through the environment variable or --redis-url-file, never on the command line' },
+  { key: 'redisUrlFile', flag: '--redis-url-file', env: 'KUBE_NODE_LOGS_REDIS_URL_FILE', kind: 'string', default: undefined, help: 'HTTP transport: file holding the Redis URL (e.g. a mounted Secret), for URLs with a password' },
+  { key: 'redisKeyPrefix', flag: '--redis-key-prefix', env: 'KUBE_NODE_LOGS_REDIS_KEY_PREFIX', kind: 'string', default: undefined, help: 'cluster mode: Redis key prefix (default: knl-<hash of the apiserver URL>, so several clusters can share one Redis); a hash of the limit settings is always appended' },
+  { key: 'redisFallback', flag: '--redis-fallback', env: 'KUBE_NODE_LOGS_REDIS_FALLBACK', kind: 'enum', choices: ['reject', 'local'], default: 'reject', help: 'cluster mode, while Redis is unreachable: reject node log queries with a clear error (fail closed), or run them under per-replica limits (local: the limits then do NOT hold across replicas)' },
+  { key: 'redisSlotMarginMs', flag: '--redis-slot-margin', env: 'KUBE_NODE_LOGS_REDIS_SLOT_MARGIN', kind: 'duration', default: '10s', min: 100, help: 'cluster mode, --redis-lease 0: a crashed replica\'s slots come back this long after --call-timeout + --kubelet-deadline (node slots) or --request-timeout (global slots) from the start of its requests' },
+  { key: 'redisLeaseMs', flag: '--redis-lease', env: 'KUBE_NODE_LOGS_REDIS_LEASE', kind: 'duration', default: '15s', min: 0, help: 'cluster mode: a replica renews a lease in Redis; the slots of one whose lease lapsed are given back after about this long instead of at their expiration (a replica that cannot renew stops its own running requests first); 0 turns this off' },
   { key: 'listNodesMax', flag: '--list-nodes-max', env: 'KUBE_NODE_LOGS_LIST_NODES_MAX', kind: 'int', default: 500, min: 1, max: 100000, help: 'most nodes list_nodes shows in one answer' },
 ];
 
@@ -213,7 +225,37 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     throw new ConfigError(`--max-file-bytes (${formatBytes(out.config.maxFileBytes)}) is larger than --max-bytes-per-node (${formatBytes(out.config.maxBytesPerNode)}); a file read counts against the node's byte cap.`);
   if (out.config.fileTailBytes > out.config.maxFileBytes)
     throw new ConfigError(`--file-tail-bytes is larger than --max-file-bytes.`);
+  checkRedis(out.config, [...fromFlags.keys()].some((d) => d.key === 'redisUrl'));
   return out;
+}
+
+/** A Redis URL is only for the HTTP transport, and its password never goes on the command line (`ps` shows it). */
+function checkRedis(config: ServerConfig, urlFromFlag: boolean): void {
+  if (config.redisUrl !== undefined && config.redisUrlFile !== undefined)
+    throw new ConfigError('Both a Redis URL (--redis-url / KUBE_NODE_LOGS_REDIS_URL) and --redis-url-file are set: keep one.');
+  if (config.redisUrl === undefined && config.redisUrlFile === undefined) return;
+  if (config.transport !== 'http')
+    throw new ConfigError('--redis-url / --redis-url-file share limits between HTTP replicas: they need --transport http (stdio serves one client and never uses Redis).');
+  if (config.redisLeaseMs > 0 && config.redisLeaseMs < 1000) throw new ConfigError('--redis-lease must be 0 (off) or at least 1s.');
+  if (config.redisUrl !== undefined) {
+    const problem = redisUrlProblem(config.redisUrl);
+    if (problem) throw new ConfigError(`${urlFromFlag ? '--redis-url' : 'KUBE_NODE_LOGS_REDIS_URL'}: ${problem}`);
+    if (urlFromFlag && new URL(config.redisUrl).password)
+      throw new ConfigError('--redis-url carries a password, which any user can read in the process list: put the URL in KUBE_NODE_LOGS_REDIS_URL or in a file named by --redis-url-file instead.');
+  }
+}
+
+/** Why a Redis URL is unusable (without repeating it: it may hold a password), or undefined. */
+export function redisUrlProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'not a URL; expected redis://[user:password@]host:port[/db] or rediss://… for TLS.';
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') return `scheme ${u.protocol} is not supported; use redis:// or rediss:// (TLS).`;
+  if (!u.hostname) return 'no host; expected redis://host:port.';
+  return undefined;
 }
 
 /** The defaults alone, e.g. for tests and the in-process demo. */

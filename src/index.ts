@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 import './v8-flags.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { ConfigError, helpText, parseArgs, type ServerConfig } from './config.js';
+import { ConfigError, helpText, parseArgs, redisUrlProblem, type ServerConfig } from './config.js';
 import { connectKube } from './kube/connect.js';
 import { KubeConfigError } from './kube/kubeconfig.js';
 import { createServer } from './server.js';
 import { startHttpServer } from './http/http-server.js';
-import { RequestScheduler } from './limits/scheduler.js';
+import { RequestScheduler, type NodeScheduler } from './limits/scheduler.js';
+import { LimitStore, isLimitStoreError } from './limits/limit-store.js';
+import { ClusterScheduler, clusterKeyPrefix } from './limits/cluster-scheduler.js';
+import { ClusterSessions } from './http/cluster-sessions.js';
 import { Metrics } from './metrics.js';
 import { SupportCache } from './nodelogs/support-cache.js';
 import fs from 'node:fs';
@@ -20,6 +23,15 @@ function readAuthToken(config: ServerConfig): string | undefined {
     return token;
   }
   return direct || undefined;
+}
+
+function readRedisUrl(config: ServerConfig): string | undefined {
+  if (!config.redisUrlFile) return config.redisUrl;
+  const url = fs.readFileSync(config.redisUrlFile, 'utf8').trim();
+  if (!url) throw new Error(`--redis-url-file ${config.redisUrlFile} is empty.`);
+  const problem = redisUrlProblem(url);
+  if (problem) throw new Error(`--redis-url-file ${config.redisUrlFile}: ${problem}`);
+  return url;
 }
 
 async function main(): Promise<number> {
@@ -74,7 +86,70 @@ async function main(): Promise<number> {
   cleanups.push(() => kube.close());
 
   const metrics = new Metrics({ processMetrics: config.transport === 'http' });
-  const shared = { kube, config, metrics, scheduler: new RequestScheduler(config), support: new SupportCache() };
+  const log = (l: string) => process.stderr.write(`kube-node-logs-mcp: ${l}\n`);
+  let redisUrl: string | undefined;
+  try {
+    redisUrl = readRedisUrl(config);
+  } catch (err) {
+    log((err as Error).message);
+    for (const c of cleanups) await c();
+    return 2;
+  }
+  // Cluster mode: limits, sessions and cancellations shared with the other replicas through Redis.
+  let cluster: { store: LimitStore; scheduler: ClusterScheduler; sessions: ClusterSessions } | undefined;
+  let scheduler: NodeScheduler;
+  if (redisUrl) {
+    const store = new LimitStore({
+      url: redisUrl,
+      onStateChange: (up, why) => {
+        metrics.limitStoreUp.set(up ? 1 : 0);
+        metrics.limitStoreTransitions.inc({ to: up ? 'up' : 'down' });
+        log(up ? 'shared limit store (Redis) reachable' : `shared limit store (Redis) unreachable: ${why}; node log queries ${config.redisFallback === 'local' ? 'run under this replica\'s own limits' : 'are refused'} until it is back`);
+      },
+      onError: (op) => metrics.limitStoreErrors.inc({ op }),
+    });
+    const prefix = config.redisKeyPrefix ?? clusterKeyPrefix(kube.server);
+    const clusterScheduler = new ClusterScheduler({
+      limits: config,
+      store,
+      prefix,
+      fallback: config.redisFallback,
+      globalExpirationMs: config.requestTimeoutMs + config.redisSlotMarginMs,
+      // A node slot covers the wait for a global one (within the call's deadline) and, after a cancel,
+      // the journalctl still running on the node until the kubelet's deadline.
+      nodeExpirationMs: config.callTimeoutMs + config.kubeletDeadlineMs + config.redisSlotMarginMs,
+      nodeHoldMs: config.kubeletDeadlineMs,
+      leaseMs: config.redisLeaseMs,
+      onReaped: (n) => metrics.limitSlotsReaped.inc(n),
+      log,
+    });
+    metrics.clusterRunning = () => clusterScheduler.clusterRunning();
+    const sessions = new ClusterSessions(store.client, prefix, 30 * 60_000, (op) => metrics.limitStoreErrors.inc({ op }), () => store.up);
+    cluster = { store, scheduler: clusterScheduler, sessions };
+    process.on('unhandledRejection', (reason) => {
+      if (isLimitStoreError(reason)) {
+        metrics.limitStoreErrors.inc({ op: 'limiter' });
+        log(`shared limit store: ${(reason as Error)?.message ?? String(reason)}`);
+        return;
+      }
+      // What Node does by default: a rejection nobody handles is a bug.
+      process.stderr.write(`kube-node-logs-mcp: fatal: unhandled rejection: ${(reason as Error)?.stack ?? String(reason)}\n`);
+      process.exit(1);
+    });
+    scheduler = clusterScheduler;
+    // Last: after the HTTP server stopped and the running jobs gave their slots back.
+    cleanups.push(async () => {
+      // Running jobs free their slots in Redis as they end; never wait on a dead Redis for long.
+      await Promise.race([clusterScheduler.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
+      await sessions.close();
+      await store.close();
+    });
+  } else {
+    const local = new RequestScheduler(config);
+    scheduler = local;
+    cleanups.push(() => local.stop());
+  }
+  const shared = { kube, config, metrics, scheduler, support: new SupportCache() };
   const server = createServer(shared);
   let closing = false;
   const shutdown = async (code: number) => {
@@ -99,10 +174,20 @@ async function main(): Promise<number> {
         allowedHosts: config.allowedHosts?.split(',').map((h) => h.trim()).filter(Boolean),
         makeServer: () => createServer(shared),
         metrics,
-        log: (l) => process.stderr.write(`kube-node-logs-mcp: ${l}\n`),
+        log,
+        cluster: cluster && { sessions: cluster.sessions },
+        notReady: () => {
+          if (!cluster) return undefined;
+          if (!cluster.scheduler.ready) return `shared limits not set up in Redis yet${cluster.store.reason ? ` (${cluster.store.reason})` : ''}`;
+          if (!cluster.sessions.ready) return 'not subscribed to the cancel channel in Redis yet';
+          return undefined;
+        },
       });
-      cleanups.unshift(() => http.close());
-      process.stderr.write(`kube-node-logs-mcp ${VERSION}: serving MCP over Streamable HTTP at ${http.url}${authToken ? ' (bearer token required)' : ''} (cluster ${kube.server}, ${kube.route.describe})\n`);
+      // Runs first at shutdown: stop taking requests and abort the in-flight ones, before the limits go.
+      cleanups.push(() => http.close());
+      process.stderr.write(
+        `kube-node-logs-mcp ${VERSION}: serving MCP over Streamable HTTP at ${http.url}${authToken ? ' (bearer token required)' : ''} (cluster ${kube.server}, ${kube.route.describe})${cluster ? `; replicas share limits and sessions through Redis (keys ${cluster.scheduler.keyPrefix})` : ''}\n`,
+      );
     } catch (err) {
       process.stderr.write(`kube-node-logs-mcp: ${(err as Error).message}\n`);
       await shutdown(2);

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * The metrics KEP-2258 lists as missing on the kubelet side, measured from the caller's side: calls by
@@ -37,7 +37,7 @@ export class Metrics {
   });
   readonly rejectedCalls = new Counter({
     name: 'kube_node_logs_rejected_calls_total',
-    help: 'Calls or node requests turned away, by reason (invalid, busy, rate-limited).',
+    help: 'Calls or node requests turned away, by reason (invalid, busy, rate-limited, limit-store-down).',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -46,6 +46,41 @@ export class Metrics {
     help: 'Secrets redacted from log text, by kind.',
     labelNames: ['kind'] as const,
     registers: [this.registry],
+  });
+
+  /** Cluster mode (several replicas sharing limits through Redis). */
+  readonly limitStoreUp = new Gauge({
+    name: 'kube_node_logs_limit_store_up',
+    help: 'Cluster mode: 1 while the shared limit store (Redis) answers, else 0 (node log queries are then refused, or run under local limits with --redis-fallback local).',
+    registers: [this.registry],
+  });
+  readonly limitStoreErrors = new Counter({
+    name: 'kube_node_logs_limit_store_errors_total',
+    help: 'Cluster mode: errors talking to the shared limit store, by operation (connection, ping, limiter, session, cancel).',
+    labelNames: ['op'] as const,
+    registers: [this.registry],
+  });
+  readonly limitStoreTransitions = new Counter({
+    name: 'kube_node_logs_limit_store_transitions_total',
+    help: 'Cluster mode: times the shared limit store went down or came back, by direction.',
+    labelNames: ['to'] as const,
+    registers: [this.registry],
+  });
+  readonly limitSlotsReaped = new Counter({
+    name: 'kube_node_logs_limit_slots_reaped_total',
+    help: 'Cluster mode: slots of replicas that stopped renewing their lease (crashed, cut off) given back before their expiration.',
+    registers: [this.registry],
+  });
+  /** Set by the cluster scheduler: slots in use across all replicas (sampled at scrape time). */
+  clusterRunning?: () => Promise<number | undefined>;
+  readonly limitClusterRunning = new Gauge({
+    name: 'kube_node_logs_limit_cluster_running',
+    help: 'Cluster mode: node log requests running across all replicas together, as booked in Redis (the global limiter).',
+    registers: [this.registry],
+    collect: async () => {
+      const n = await this.clusterRunning?.();
+      if (n !== undefined) this.limitClusterRunning.set(n);
+    },
   });
 
   constructor(opts: { processMetrics?: boolean } = {}) {

@@ -2,7 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerConfig } from './config.js';
 import type { KubeClient } from './kube/client.js';
 import type { Metrics } from './metrics.js';
-import { RequestScheduler } from './limits/scheduler.js';
+import { RequestScheduler, type NodeScheduler } from './limits/scheduler.js';
 import { registerTroubleshootNodePrompt } from './prompts/troubleshoot-node.js';
 import { registerCheckNodeLogSupport } from './tools/check-node-log-support.js';
 import type { ToolDeps } from './tools/common.js';
@@ -15,7 +15,7 @@ export interface ServerDeps {
   kube: KubeClient;
   config: ServerConfig;
   /** Shared across sessions (HTTP transport): the limits are per process, not per client. */
-  scheduler?: RequestScheduler;
+  scheduler?: NodeScheduler;
   support?: SupportCache;
   metrics?: Metrics;
   now?: () => Date;

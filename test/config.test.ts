@@ -70,6 +70,28 @@ describe('configuration', () => {
     }
   });
 
+  it('takes a Redis URL only for the HTTP transport, and never with a password on the command line', () => {
+    const http = ['--transport', 'http'];
+    expect(parseArgs([...http, '--redis-url', 'redis://redis.ns.svc:6379'], {}).config).toMatchObject({ redisUrl: 'redis://redis.ns.svc:6379', redisFallback: 'reject', redisSlotMarginMs: 10_000 });
+    expect(() => parseArgs(['--redis-url', 'redis://127.0.0.1:6379'], {})).toThrow(/need --transport http/);
+    expect(() => parseArgs([], { KUBE_NODE_LOGS_REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/need --transport http/);
+    const secret = 'redis://:s3cret@redis:6379';
+    let err: unknown;
+    try {
+      parseArgs([...http, '--redis-url', secret], {});
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/password.*process list.*KUBE_NODE_LOGS_REDIS_URL.*--redis-url-file/);
+    expect((err as Error).message).not.toContain('s3cret');
+    // The same URL through the environment is fine.
+    expect(parseArgs(http, { KUBE_NODE_LOGS_REDIS_URL: secret }).config.redisUrl).toBe(secret);
+    expect(() => parseArgs([...http, '--redis-url', 'http://redis:6379'], {})).toThrow(/scheme http: is not supported; use redis:\/\/ or rediss:\/\//);
+    expect(() => parseArgs([...http, '--redis-url', 'redis://a:1', '--redis-url-file', '/x'], {})).toThrow(/keep one/);
+    expect(() => parseArgs([...http, '--redis-fallback', 'open'], {})).toThrow(/one of reject, local/);
+  });
+
   it('keeps the version in step with package.json', () => {
     expect(VERSION).toBe(pkg.version);
   });

@@ -187,6 +187,41 @@ describe('MCP over Streamable HTTP against the sandbox', () => {
   });
 });
 
+describe('cancellation and readiness', () => {
+  it('closes a cancelled call\'s POST stream at once (the SDK alone leaves it, and its socket, open)', async () => {
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    const init = await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders(auth), body: INIT });
+    const sid = init.headers['mcp-session-id'] as string;
+    const headers = mcpHeaders({ ...auth, 'Mcp-Session-Id': sid, 'Mcp-Protocol-Version': '2025-06-18' });
+    await raw({ method: 'POST', path: '/mcp', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+    sandbox.requestLog.clear();
+    const ended = new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/mcp', headers, agent: false }, (res) => {
+        res.resume();
+        res.on('close', () => resolve(Date.now()));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'query_node_logs', arguments: { node: NODE_NAMES.slow, query: 'kubelet', tailLines: 100000 } } }));
+    });
+    const deadline = Date.now() + 8000;
+    let rec;
+    while (!(rec = sandbox.requestLog.entries.find((e) => e.node === NODE_NAMES.slow)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(rec).toBeDefined();
+    const cancelledAt = Date.now();
+    const cancel = await raw({ method: 'POST', path: '/mcp', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 9, reason: 'stop' } }) });
+    expect(cancel.status).toBe(202);
+    const closedAt = await Promise.race([ended, new Promise<number>((r) => setTimeout(() => r(-1), 2500))]);
+    expect(closedAt, 'the cancelled call\'s stream is still open').toBeGreaterThan(0);
+    expect(closedAt - cancelledAt).toBeLessThan(1000);
+  });
+
+  it('is ready at once without Redis (/readyz 200, no Host check, like /healthz)', async () => {
+    const res = await raw({ path: '/readyz', headers: { Host: '10.1.2.3:8080' } });
+    expect(res.status).toBe(200);
+    expect(res.body).toBe('ready\n');
+  });
+});
+
 describe('guards', () => {
   it('answers 401 without a token and with a wrong one, before reading MCP', async () => {
     for (const headers of [mcpHeaders(), mcpHeaders({ Authorization: 'Bearer wrong-token' }), mcpHeaders({ Authorization: `Basic ${TOKEN}` }), mcpHeaders({ Authorization: `Bearer ${TOKEN}x` })]) {

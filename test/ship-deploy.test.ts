@@ -10,7 +10,7 @@ import { OPTION_DEFS, parseArgs } from '../src/config.js';
  * environment are ones the server really accepts (parsed by the server's own parser).
  */
 const root = path.resolve(import.meta.dirname, '..');
-const deployDir = path.join(root, 'deploy');
+const deployDir = path.join(root, 'deploy', 'base');
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: any };
 
@@ -29,7 +29,13 @@ describe('deploy/ manifests', () => {
     const kustomization = docs.get('kustomization.yaml')![0]!;
     expect(kustomization.kind).toBe('Kustomization');
     expect([...kustomization.resources].sort()).toEqual(files.filter((f) => f !== 'kustomization.yaml'));
-    expect(typeof kustomization.namespace).toBe('string');
+    // The namespace and image are set where users apply: deploy/ (one replica) or deploy/multi-replica/.
+    for (const variant of ['deploy/kustomization.yaml', 'deploy/multi-replica/kustomization.yaml']) {
+      const k = loadAll(readFileSync(path.join(root, variant), 'utf8'))[0] as Obj;
+      expect(typeof k.namespace, variant).toBe('string');
+      expect(k.resources, variant).toContain(variant.includes('multi') ? '../base' : 'base');
+      expect(k.images[0].name).toBe('kube-node-logs-mcp');
+    }
     expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'NetworkPolicy', 'Secret', 'Service', 'ServiceAccount']);
   });
 
@@ -130,6 +136,51 @@ describe('deploy/ manifests', () => {
     expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(np.spec.ingress.flatMap((r: { ports: { port: number }[] }) => r.ports.map((p) => p.port))).toEqual([8080]);
     for (const rule of np.spec.ingress) expect(rule.from.length).toBeGreaterThan(0);
+  });
+});
+
+describe('deploy/multi-replica/: several replicas sharing limits and sessions through Redis', () => {
+  const dir = path.join(root, 'deploy', 'multi-replica');
+  const load = (f: string) => (loadAll(readFileSync(path.join(dir, f), 'utf8')) as Obj[]).filter(Boolean);
+  const k = load('kustomization.yaml')[0]!;
+  const patch = load('deployment-patch.yaml')[0]!;
+  const npPatch = load('networkpolicy-patch.yaml')[0]!;
+  const redisSecret = load('redis-secret.yaml')[0]!;
+  const pdb = load('pdb.yaml')[0]!;
+
+  it('lists its files, and patches the base Deployment and NetworkPolicy by name', () => {
+    expect([...k.resources, ...k.patches.map((p: { path: string }) => p.path)].sort()).toEqual(
+      ['../base', ...readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')].sort(),
+    );
+    expect(patch.kind).toBe('Deployment');
+    expect(patch.metadata.name).toBe(one('Deployment').metadata.name);
+    expect(npPatch.metadata.name).toBe(one('NetworkPolicy').metadata.name);
+  });
+
+  it('runs several replicas with the Redis URL from a Secret through the environment, ready only once the limits are shared', () => {
+    expect(patch.spec.replicas).toBeGreaterThanOrEqual(2);
+    const c = patch.spec.template.spec.containers[0];
+    expect(c.name).toBe(one('Deployment').spec.template.spec.containers[0].name);
+    const redisEnv = c.env.find((e: { name: string }) => e.name === 'KUBE_NODE_LOGS_REDIS_URL');
+    expect(redisEnv.valueFrom.secretKeyRef).toEqual({ name: redisSecret.metadata.name, key: 'url' });
+    expect(redisSecret.stringData.url).toMatch(/^redis:\/\/REPLACE-ME/);
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    // The base's args with the Redis URL from the environment: accepted by the server's own parser.
+    const base = one('Deployment').spec.template.spec.containers[0];
+    const args = (base.args as string[]).map((a) => a.replace(/\$\(POD_NAMESPACE\)/g, 'team-sre'));
+    const parsed = parseArgs(args, { KUBE_NODE_LOGS_REDIS_URL: 'redis://:pw@redis.redis.svc:6379/0' });
+    expect(parsed.config).toMatchObject({ transport: 'http', redisUrl: 'redis://:pw@redis.redis.svc:6379/0', redisFallback: 'reject' });
+    // Grace period covers a request's timeout plus the slot margin, so slots are given back before the kill.
+    expect(patch.spec.template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThanOrEqual(parsed.config.requestTimeoutMs + parsed.config.redisSlotMarginMs);
+  });
+
+  it('keeps a PodDisruptionBudget on the same pods, and lets them reach Redis besides DNS and the apiserver', () => {
+    expect(pdb.kind).toBe('PodDisruptionBudget');
+    expect(pdb.spec.selector.matchLabels).toEqual(one('Deployment').spec.selector.matchLabels);
+    expect(pdb.spec.maxUnavailable).toBe(1);
+    // A NetworkPolicy egress list is replaced, not merged, by the patch: it must still hold the base's rules.
+    expect(npPatch.spec.egress).toEqual(expect.arrayContaining(one('NetworkPolicy').spec.egress));
+    expect(npPatch.spec.egress.flatMap((r: { ports: { port: number }[] }) => r.ports.map((p) => p.port))).toContain(6379);
   });
 });
 

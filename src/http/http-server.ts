@@ -5,6 +5,8 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Metrics } from '../metrics.js';
+import type { ClusterSessions } from './cluster-sessions.js';
+import { clusterMcpHandler, isCancelled } from './cluster-transport.js';
 
 export interface HttpServerOptions {
   host: string;
@@ -20,6 +22,13 @@ export interface HttpServerOptions {
   maxSessions?: number;
   sessionIdleMs?: number;
   log?: (line: string) => void;
+  /**
+   * Cluster mode (several replicas behind one Service, no affinity): a fresh stateless transport per
+   * POST, sessions and cancellations shared through Redis.
+   */
+  cluster?: { sessions: ClusterSessions; maxInflight?: number };
+  /** /readyz: undefined when ready, else why not. */
+  notReady?: () => string | undefined;
 }
 
 export interface RunningHttpServer {
@@ -103,7 +112,7 @@ function readBody(req: http.IncomingMessage, max: number): Promise<BodyResult> {
 
 /**
  * Streamable HTTP for chat-ops. Stateful sessions, so that a client's notifications/cancelled reaches the
- * request it cancels. Guards: Host/Origin checks against DNS rebinding, a bearer token whenever the
+ * request it cancels (with `cluster`: stateless per request, sessions and cancels shared through Redis). Guards: Host/Origin checks against DNS rebinding, a bearer token whenever the
  * listener is reachable from other machines, a body cap, a session cap with idle expiry.
  */
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
@@ -163,6 +172,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       return res.end('ok\n');
     }
+    if (url.pathname === '/readyz') {
+      const why = opts.notReady?.();
+      res.writeHead(why ? 503 : 200, { 'Content-Type': 'text/plain' });
+      return res.end(why ? `not ready: ${why}\n` : 'ready\n');
+    }
     const hostExempt = url.pathname === '/metrics' && opts.authToken !== undefined;
     if (!hostExempt && !allowedHost(req.headers.host)) return rpcError(res, 403, 'Invalid Host header.');
     if (!allowedOrigin(req.headers.origin as string | undefined)) return rpcError(res, 403, 'Invalid Origin header.');
@@ -178,6 +192,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       return res.end(text);
     }
     if (url.pathname !== '/mcp') return rpcError(res, 404, 'Not found: the MCP endpoint is /mcp.');
+    if (cluster) return cluster.handle(req, res);
 
     const sessionId = req.headers['mcp-session-id'] as string | undefined;
     if (req.method === 'POST') {
@@ -187,7 +202,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         const s = sessions.get(sessionId);
         if (!s) return rpcError(res, 404, 'Unknown or expired session: start a new one with initialize.');
         s.lastSeen = Date.now();
-        return s.transport.handleRequest(req, res, parsed.body);
+        await s.transport.handleRequest(req, res, parsed.body);
+        // The SDK aborts a cancelled request but sends nothing more for it, so its POST stream would stay
+        // open until the client goes away: one socket per cancel. Close it.
+        for (const m of Array.isArray(parsed.body) ? parsed.body : [parsed.body]) if (isCancelled(m)) s.transport.closeSSEStream(m.params.requestId);
+        return;
       }
       if (!isInitializeRequest(parsed.body)) return rpcError(res, 400, 'No session: the first request must be initialize.');
       if (sessions.size >= maxSessions) return rpcError(res, 503, `Too many open sessions (${maxSessions}); close one or retry later.`, { 'Retry-After': '30' });
@@ -215,6 +234,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     return rpcError(res, 405, 'Method not allowed.', { Allow: 'GET, POST, DELETE' });
   };
 
+  const cluster = opts.cluster && clusterMcpHandler({ ...opts.cluster, makeServer: opts.makeServer, readBody: (req) => readBody(req, maxBody), rpcError });
+
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       opts.log?.(`http: ${(err as Error)?.message ?? String(err)}`);
@@ -236,6 +257,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       clearInterval(sweeper);
       server.close();
       await Promise.all([...sessions.keys()].map(closeSession));
+      await cluster?.close();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {

@@ -8,7 +8,7 @@ import { classifyLogAnswer, type LogFailure } from '../kube/kubelet-answer.js';
 import { classifyInbandLine, classifyWindowsInbandLine, type InbandKind } from '../logs/inband.js';
 import { KubeError, excerpt } from '../kube/errors.js';
 import type { KubeResponse } from '../kube/transport.js';
-import type { RequestScheduler } from '../limits/scheduler.js';
+import type { NodeScheduler } from '../limits/scheduler.js';
 import type { Metrics } from '../metrics.js';
 import { digestLogStream, type LogDigest } from '../logs/pipeline.js';
 import { parseLineTime } from '../logs/header.js';
@@ -26,13 +26,13 @@ import type { MergedDigest } from '../logs/merge.js';
 
 export interface NodeQueryDeps {
   kube: KubeClient;
-  scheduler: RequestScheduler;
+  scheduler: NodeScheduler;
   config: ServerConfig;
   metrics?: Metrics;
 }
 
 export interface NodeQueryFailure {
-  kind: LogFailure['kind'] | 'not-gzip' | 'unknown-service' | 'options-with-file-logger' | 'bad-boot' | 'journal-unavailable' | 'timeout' | 'busy' | 'cancelled' | 'connection';
+  kind: LogFailure['kind'] | 'not-gzip' | 'unknown-service' | 'options-with-file-logger' | 'bad-boot' | 'journal-unavailable' | 'timeout' | 'busy' | 'limits-unavailable' | 'cancelled' | 'connection';
   message: string;
 }
 
@@ -120,6 +120,7 @@ export async function queryNode(deps: NodeQueryDeps, node: string, plan: LogRequ
   if (m) {
     const kind = plan.kind;
     if (result.failure?.kind === 'busy') m.rejectedCalls.inc({ reason: 'busy' });
+    else if (result.failure?.kind === 'limits-unavailable') m.rejectedCalls.inc({ reason: 'limit-store-down' });
     else if (result.failure?.kind === 'rate-limited') m.rejectedCalls.inc({ reason: 'rate-limited' });
     m.kubeletRequestSeconds.observe({ kind, outcome: result.ok ? 'ok' : result.failure?.kind ?? 'error' }, result.elapsedMs / 1000);
     m.kubeletBytes.inc({ kind }, result.digest?.bytesRead ?? 0);
@@ -385,6 +386,7 @@ function formatSeconds(ms: number): string {
 export function failureFromError(err: unknown, config: ServerConfig): NodeQueryFailure {
   const e = err as Error;
   if (e?.name === 'BusyError') return { kind: 'busy', message: e.message };
+  if (e?.name === 'LimitStoreUnavailableError') return { kind: 'limits-unavailable', message: e.message };
   if (e?.name === 'CancelledError') return { kind: 'cancelled', message: 'The call was cancelled.' };
   if (err instanceof KubeError) {
     if (err.kind === 'aborted') return { kind: 'cancelled', message: 'The call was cancelled.' };

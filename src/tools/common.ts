@@ -1,13 +1,13 @@
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config.js';
 import type { KubeClient } from '../kube/client.js';
-import type { RequestScheduler } from '../limits/scheduler.js';
+import type { NodeScheduler } from '../limits/scheduler.js';
 import type { Metrics } from '../metrics.js';
 import type { SupportCache } from '../nodelogs/support-cache.js';
 
 export interface ToolDeps {
   kube: KubeClient;
-  scheduler: RequestScheduler;
+  scheduler: NodeScheduler;
   config: ServerConfig;
   support: SupportCache;
   metrics?: Metrics;
