@@ -25,6 +25,8 @@ export interface ServerConfig {
   port: number;
   authTokenFile?: string;
   allowedHosts?: string;
+  maxSessions: number;
+  maxSessionsPerClient: number;
   defaultTailLines: number;
   defaultWindowMs: number;
   maxTailLines: number;
@@ -63,6 +65,8 @@ export const OPTION_DEFS: readonly OptionDef[] = [
   { key: 'port', flag: '--port', env: 'KUBE_NODE_LOGS_PORT', kind: 'int', default: 8080, min: 0, max: 65535, help: 'HTTP transport: port' },
   { key: 'authTokenFile', flag: '--auth-token-file', env: 'KUBE_NODE_LOGS_AUTH_TOKEN_FILE', kind: 'string', default: undefined, help: 'HTTP transport: file holding the bearer token clients must send (or put the token itself in KUBE_NODE_LOGS_AUTH_TOKEN); required unless bound to loopback' },
   { key: 'allowedHosts', flag: '--allowed-hosts', env: 'KUBE_NODE_LOGS_ALLOWED_HOSTS', kind: 'string', default: undefined, help: 'HTTP transport: extra Host header names to accept, comma-separated (e.g. the Service DNS name); loopback names and --host are always accepted' },
+  { key: 'maxSessions', flag: '--max-sessions', env: 'KUBE_NODE_LOGS_MAX_SESSIONS', kind: 'int', default: 100, min: 1, max: 100000, help: 'HTTP transport: most open MCP sessions; at the cap the least recently used one idle for a minute makes room' },
+  { key: 'maxSessionsPerClient', flag: '--max-sessions-per-client', env: 'KUBE_NODE_LOGS_MAX_SESSIONS_PER_CLIENT', kind: 'int', default: 50, min: 1, max: 100000, help: 'HTTP transport: most open MCP sessions per client address; past it the client\'s own least recently used session makes room (behind a proxy every client shares its address: raise it to --max-sessions)' },
   { key: 'defaultTailLines', flag: '--default-tail-lines', env: 'KUBE_NODE_LOGS_DEFAULT_TAIL_LINES', kind: 'int', default: 2000, min: 1, max: 100000, help: 'tailLines sent when a call gives neither tailLines nor a time window' },
   { key: 'defaultWindowMs', flag: '--default-window', env: 'KUBE_NODE_LOGS_DEFAULT_WINDOW', kind: 'duration', default: '1h', min: 1000, help: 'window read before untilTime when a call gives only untilTime' },
   { key: 'maxTailLines', flag: '--max-tail-lines', env: 'KUBE_NODE_LOGS_MAX_TAIL_LINES', kind: 'int', default: 20000, min: 1, max: 100000, help: 'largest tailLines sent to a kubelet in format "lines" (larger requests are clamped, with a notice)' },

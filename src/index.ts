@@ -173,6 +173,8 @@ async function main(): Promise<number> {
         authToken,
         allowedHosts: config.allowedHosts?.split(',').map((h) => h.trim()).filter(Boolean),
         makeServer: () => createServer(shared),
+        maxSessions: config.maxSessions,
+        maxSessionsPerClient: config.maxSessionsPerClient,
         metrics,
         log,
         cluster: cluster && { sessions: cluster.sessions },

@@ -82,6 +82,23 @@ export class Metrics {
       if (n !== undefined) this.limitClusterRunning.set(n);
     },
   });
+  readonly httpSessionEvents = new Counter({
+    name: 'kube_node_logs_http_session_events_total',
+    help: 'MCP-over-HTTP session events: opened, closed, expired, evicted-idle, evicted-per-client, refused-full.',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+  readonly httpSessionsOpen = new Gauge({
+    name: 'kube_node_logs_http_sessions_open',
+    help: 'MCP-over-HTTP sessions currently open.',
+    registers: [this.registry],
+  });
+  readonly httpRequestTimeouts = new Counter({
+    name: 'kube_node_logs_http_request_timeouts_total',
+    help: 'HTTP requests cut because their headers or body did not arrive in time, by phase.',
+    labelNames: ['phase'] as const,
+    registers: [this.registry],
+  });
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });

@@ -170,11 +170,43 @@ describe('goRegexpToJs: same matches as Go on sample lines', () => {
     expect(localPatternProblem('\\pL+')).toMatch(/Unicode property/);
     expect(localPatternProblem('error|fail')).toBeUndefined();
     // Shapes the backtracking fallback does not catch: refused rather than run.
-    for (const p of ['(a+)+b{0,20}$', '(a*)*c{17}', '(?:a+){2,30}$']) expect(localPatternProblem(p), p).toMatch(/linear time/);
+    for (const p of ['(?:a+){2,30}$', '(?:(?:a|b)+){20}']) expect(localPatternProblem(p), p).toMatch(/linear time|repetitions/);
+    // Counted repetitions above V8's limit of 16 are split into a chain it accepts (same lines match).
+    for (const p of ['(a+)+b{0,20}$', '(a*)*c{17}', '^[A-Za-z0-9+/=]{16,}$', 'x{20}']) expect(localPatternProblem(p), p).toBeUndefined();
     expect(localPatternProblem('^I\\d{4} ')).toBeUndefined();
+  });
+
+  it('bounds the repetitions a local pattern may hold: the stall pattern is refused, everyday ones are not', () => {
+    // '.*' × 300 + 'zzz' cost seconds per thousand lines in V8's linear engine (issue 17).
+    expect(localPatternProblem('.*'.repeat(300) + 'zzz')).toMatch(/300 repetitions.*at most 32/);
+    expect(localPatternProblem('.*'.repeat(33))).toMatch(/33 repetitions/);
+    expect(localPatternProblem('(?:[a-z]+){17}')).toMatch(/repetitions/);
+    expect(localPatternProblem('[a-z]{40}')).toMatch(/40 repetitions/);
+    for (const p of ['.*'.repeat(32), 'x509.*expired', '(?:\\d{1,3}\\.){3}\\d{1,3}', '\\d{4}-\\d{2}-\\d{2}T', 'error|fail(ed)?|panic', 'E\\d{4} .*(timeout|refused)'])
+      expect(localPatternProblem(p), p).toBeUndefined();
   });
 
   it('throws the Go error for patterns Go rejects', () => {
     expect(() => goRegexpToJs('(?=x)', { smartCase: true })).toThrow(/invalid or unsupported Perl syntax/);
+  });
+});
+
+describe('counted repetitions above 16 (split for the linear engine)', () => {
+  it('match exactly the lines the plain count matches', async () => {
+    const { compileLocalPattern } = await import('../src/query/go-regexp.js');
+    const cases: [string, RegExp][] = [
+      ['x{20}', /x{20}/],
+      ['^x{16,}$', /^x{16,}$/],
+      ['^x{17,}$', /^x{17,}$/],
+      ['^x{3,30}$', /^x{3,30}$/],
+      ['^(?:ab){0,18}c$', /^(?:ab){0,18}c$/],
+      ['^x{31}$', /^x{31}$/],
+    ];
+    for (const [go, js] of cases) {
+      const re = compileLocalPattern(go);
+      for (let n = 0; n <= 45; n++) {
+        for (const line of ['x'.repeat(n), `${'ab'.repeat(n)}c`]) expect(re.test(line), `${go} on ${line}`).toBe(js.test(line));
+      }
+    }
   });
 });

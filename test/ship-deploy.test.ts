@@ -136,6 +136,12 @@ describe('deploy/ manifests', () => {
     expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(np.spec.ingress.flatMap((r: { ports: { port: number }[] }) => r.ports.map((p) => p.port))).toEqual([8080]);
     for (const rule of np.spec.ingress) expect(rule.from.length).toBeGreaterThan(0);
+    // Egress: DNS, and the apiserver by address only — never "any address on 443" (issue 17).
+    for (const rule of np.spec.egress as { to?: { ipBlock?: { cidr: string } }[]; ports: { port: number }[] }[]) {
+      expect(rule.to?.length, JSON.stringify(rule)).toBeGreaterThan(0);
+      for (const peer of rule.to!) if (peer.ipBlock) expect(peer.ipBlock.cidr).toMatch(/\/32$/);
+    }
+    expect(readFileSync(path.join(root, 'deploy/base/networkpolicy.yaml'), 'utf8')).toMatch(/kubectl get endpointslices[\s\S]*kubectl get service kubernetes/);
   });
 });
 

@@ -5,6 +5,8 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Metrics } from '../metrics.js';
+import { DEFAULT_SESSION_POLICY, SessionTable } from './sessions.js';
+import { GENERATE_TOKEN_HINT, weakTokenProblem } from './auth-token.js';
 import type { ClusterSessions } from './cluster-sessions.js';
 import { clusterMcpHandler, isCancelled } from './cluster-transport.js';
 
@@ -20,7 +22,14 @@ export interface HttpServerOptions {
   metrics?: Metrics;
   maxBodyBytes?: number;
   maxSessions?: number;
+  maxSessionsPerClient?: number;
   sessionIdleMs?: number;
+  /** At the session cap, a session idle this long may be evicted for a new one (default 60 s). */
+  sessionEvictIdleMs?: number;
+  /** Request headers must arrive within this (default 15 s). */
+  headersTimeoutMs?: number;
+  /** A request body must arrive within this after the headers (default 30 s). */
+  bodyTimeoutMs?: number;
   log?: (line: string) => void;
   /**
    * Cluster mode (several replicas behind one Service, no affinity): a fresh stateless transport per
@@ -56,7 +65,12 @@ export function tokenMatches(presented: string | undefined, expected: string): b
 interface Session {
   transport: StreamableHTTPServerTransport;
   server: McpServer;
-  lastSeen: number;
+}
+
+/** RFC 7235: the scheme is case-insensitive ("bearer", "BEARER"); one or more spaces before the token. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const m = /^bearer +(\S+) *$/i.exec(header ?? '');
+  return m?.[1];
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -83,8 +97,14 @@ type BodyResult = { ok: true; body: unknown } | { ok: false; status: number; mes
  * drained before the 413 goes out: Node closes a connection whose request was not fully read, and a
  * client still sending then sees a reset instead of the 413.
  */
-function readBody(req: http.IncomingMessage, max: number): Promise<BodyResult> {
+function readBody(req: http.IncomingMessage, max: number, timeoutMs: number): Promise<BodyResult> {
   return new Promise((resolve, reject) => {
+    // A body sent a byte at a time must not hold a connection (and its socket) open for ever.
+    const timer = setTimeout(() => {
+      resolve({ ok: false, status: 408, message: `Request body not received within ${timeoutMs / 1000} s; send the whole body at once.` });
+      req.removeAllListeners('data');
+    }, timeoutMs);
+    req.once('close', () => clearTimeout(timer));
     const chunks: Buffer[] = [];
     let size = 0;
     const declared = Number(req.headers['content-length']);
@@ -99,6 +119,7 @@ function readBody(req: http.IncomingMessage, max: number): Promise<BodyResult> {
       else if (size > max + DISCARD_LIMIT) req.destroy(new Error(`request body over ${max + DISCARD_LIMIT} bytes: connection cut`));
     });
     req.on('end', () => {
+      clearTimeout(timer);
       if (over) return resolve({ ok: false, status: 413, message: `Request body larger than ${max} bytes.` });
       try {
         resolve({ ok: true, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
@@ -106,7 +127,10 @@ function readBody(req: http.IncomingMessage, max: number): Promise<BodyResult> {
         resolve({ ok: false, status: 400, message: 'Request body is not valid JSON.' });
       }
     });
-    req.on('error', reject);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
   });
 }
 
@@ -121,10 +145,25 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     throw new Error(
       `Refusing to serve HTTP on ${opts.host} without a bearer token: set KUBE_NODE_LOGS_AUTH_TOKEN or --auth-token-file (only loopback addresses may run without one).`,
     );
+  const weak = !loopback && opts.authToken ? weakTokenProblem(opts.authToken) : undefined;
+  if (weak) throw new Error(`Refusing to serve HTTP on ${opts.host}: ${weak}. ${GENERATE_TOKEN_HINT}`);
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
-  const maxSessions = opts.maxSessions ?? 100;
-  const idleMs = opts.sessionIdleMs ?? 30 * 60_000;
-  const sessions = new Map<string, Session>();
+  const bodyTimeoutMs = opts.bodyTimeoutMs ?? 30_000;
+  const metrics = opts.metrics;
+  const sessions = new SessionTable<Session>(
+    {
+      maxSessions: opts.maxSessions ?? DEFAULT_SESSION_POLICY.maxSessions,
+      maxPerClient: opts.maxSessionsPerClient ?? DEFAULT_SESSION_POLICY.maxPerClient,
+      idleMs: opts.sessionIdleMs ?? DEFAULT_SESSION_POLICY.idleMs,
+      evictIdleMs: opts.sessionEvictIdleMs ?? DEFAULT_SESSION_POLICY.evictIdleMs,
+    },
+    (_id, s) => void closeTransport(s),
+    (event) => {
+      metrics?.httpSessionEvents.inc({ event });
+      metrics?.httpSessionsOpen.set(sessions.size);
+    },
+  );
+  const idleMs = sessions.policy.idleMs;
   let port = opts.port;
 
   const allowedHost = (hostHeader: string | undefined): boolean => {
@@ -149,17 +188,18 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     }
   };
 
-  const closeSession = async (id: string) => {
-    const s = sessions.get(id);
-    if (!s) return;
-    sessions.delete(id);
+  const closeTransport = async (s: Session) => {
     await s.transport.close().catch(() => undefined);
     await s.server.close().catch(() => undefined);
+  };
+  const closeSession = async (id: string) => {
+    const s = sessions.delete(id);
+    if (s) await closeTransport(s);
   };
 
   const sweeper = setInterval(() => {
     const now = Date.now();
-    for (const [id, s] of sessions) if (now - s.lastSeen > idleMs) void closeSession(id);
+    sessions.sweep(now);
   }, Math.min(idleMs, 60_000));
   sweeper.unref();
 
@@ -181,9 +221,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     if (!hostExempt && !allowedHost(req.headers.host)) return rpcError(res, 403, 'Invalid Host header.');
     if (!allowedOrigin(req.headers.origin as string | undefined)) return rpcError(res, 403, 'Invalid Origin header.');
     if (opts.authToken) {
-      const auth = req.headers.authorization;
-      const presented = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
-      if (!tokenMatches(presented, opts.authToken)) return rpcError(res, 401, 'Missing or invalid bearer token.', { 'WWW-Authenticate': 'Bearer' });
+      if (!tokenMatches(bearerToken(req.headers.authorization), opts.authToken)) return rpcError(res, 401, 'Missing or invalid bearer token.', { 'WWW-Authenticate': 'Bearer' });
     }
     if (url.pathname === '/metrics') {
       if (!opts.metrics) return rpcError(res, 404, 'Metrics are not enabled.');
@@ -196,12 +234,20 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
 
     const sessionId = req.headers['mcp-session-id'] as string | undefined;
     if (req.method === 'POST') {
-      const parsed = await readBody(req, maxBody);
-      if (!parsed.ok) return rpcError(res, parsed.status, parsed.message);
+      const parsed = await readBody(req, maxBody, bodyTimeoutMs);
+      if (!parsed.ok) {
+        if (parsed.status === 408) {
+          metrics?.httpRequestTimeouts.inc({ phase: 'body' });
+          res.setHeader('Connection', 'close');
+          rpcError(res, 408, parsed.message);
+          res.once('finish', () => req.socket.destroy());
+          return;
+        }
+        return rpcError(res, parsed.status, parsed.message);
+      }
       if (sessionId) {
-        const s = sessions.get(sessionId);
+        const s = sessions.touch(sessionId);
         if (!s) return rpcError(res, 404, 'Unknown or expired session: start a new one with initialize.');
-        s.lastSeen = Date.now();
         await s.transport.handleRequest(req, res, parsed.body);
         // The SDK aborts a cancelled request but sends nothing more for it, so its POST stream would stay
         // open until the client goes away: one socket per cancel. Close it.
@@ -209,12 +255,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
         return;
       }
       if (!isInitializeRequest(parsed.body)) return rpcError(res, 400, 'No session: the first request must be initialize.');
-      if (sessions.size >= maxSessions) return rpcError(res, 503, `Too many open sessions (${maxSessions}); close one or retry later.`, { 'Retry-After': '30' });
+      const client = req.socket.remoteAddress ?? 'unknown';
+      const admitted = sessions.admit(client);
+      if (!admitted.ok) return rpcError(res, 503, admitted.message, { 'Retry-After': String(admitted.retryAfterSeconds) });
       const server = opts.makeServer();
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
-          sessions.set(id, { transport, server, lastSeen: Date.now() });
+          sessions.add(id, client, { transport, server });
         },
       });
       transport.onclose = () => {
@@ -224,9 +272,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       return transport.handleRequest(req, res, parsed.body);
     }
     if (req.method === 'GET' || req.method === 'DELETE') {
-      const s = sessionId ? sessions.get(sessionId) : undefined;
+      const s = sessionId ? sessions.touch(sessionId) : undefined;
       if (!s) return rpcError(res, sessionId ? 404 : 400, sessionId ? 'Unknown or expired session.' : 'Missing Mcp-Session-Id header.');
-      s.lastSeen = Date.now();
       await s.transport.handleRequest(req, res);
       if (req.method === 'DELETE') await closeSession(sessionId!);
       return;
@@ -234,16 +281,19 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     return rpcError(res, 405, 'Method not allowed.', { Allow: 'GET, POST, DELETE' });
   };
 
-  const cluster = opts.cluster && clusterMcpHandler({ ...opts.cluster, makeServer: opts.makeServer, readBody: (req) => readBody(req, maxBody), rpcError });
+  const cluster = opts.cluster && clusterMcpHandler({ ...opts.cluster, makeServer: opts.makeServer, readBody: (req) => readBody(req, maxBody, bodyTimeoutMs), rpcError });
 
-  const server = http.createServer((req, res) => {
+  // connectionsCheckingInterval: how often Node enforces headersTimeout/requestTimeout (default 30 s).
+  const server = http.createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       opts.log?.(`http: ${(err as Error)?.message ?? String(err)}`);
       rpcError(res, 500, 'Internal error.');
     });
   });
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 0; // SSE streams and long log calls; the tools have their own deadlines
+  // Slow senders: headers must arrive within headersTimeoutMs; the body within bodyTimeoutMs (readBody); and
+  // requestTimeout backs both (it covers receiving the request only, not the streamed answer).
+  server.headersTimeout = opts.headersTimeoutMs ?? 15_000;
+  server.requestTimeout = server.headersTimeout + bodyTimeoutMs + 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -256,7 +306,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     async close() {
       clearInterval(sweeper);
       server.close();
-      await Promise.all([...sessions.keys()].map(closeSession));
+      await Promise.all(sessions.ids().map(closeSession));
       await cluster?.close();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {

@@ -2,6 +2,7 @@ import type { V1Node, V1NodeList } from '@kubernetes/client-node';
 import { KubeError } from './errors.js';
 import { KubeTransport, type KubeResponse } from './transport.js';
 import type { Route } from './proxy-route.js';
+import { nodeApiPath } from './node-name.js';
 import type { Semaphore } from '../limits/semaphore.js';
 
 export interface KubeClientOptions {
@@ -63,11 +64,12 @@ export class KubeClient {
   }
 
   async readNode(name: string, signal?: AbortSignal): Promise<V1Node> {
-    return this.api(() => this.transport.json<V1Node>({ path: `/api/v1/nodes/${encodeURIComponent(name)}`, signal, timeoutMs: this.opts.apiTimeoutMs }), signal);
+    return this.api(() => this.transport.json<V1Node>({ path: nodeApiPath(name), signal, timeoutMs: this.opts.apiTimeoutMs }), signal);
   }
 
   /** Can the current user `get nodes/proxy` (optionally for one node)? */
   async reviewNodeProxyAccess(node: string | undefined, signal?: AbortSignal): Promise<AccessReview> {
+    if (node !== undefined) nodeApiPath(node); // the name goes into the review: refuse a bad one here too
     const body = {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SelfSubjectAccessReview',
@@ -91,7 +93,7 @@ export class KubeClient {
     const res = await this.api(
       () =>
         this.transport.json<{ kubeletconfig?: KubeletLogConfigz }>(
-          { path: `/api/v1/nodes/${encodeURIComponent(node)}/proxy/configz`, signal, timeoutMs: this.opts.apiTimeoutMs },
+          { path: nodeApiPath(node, '/proxy/configz'), signal, timeoutMs: this.opts.apiTimeoutMs },
           4 * 1024 * 1024,
         ),
       signal,

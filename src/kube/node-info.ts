@@ -1,4 +1,6 @@
 import type { V1Node } from '@kubernetes/client-node';
+import { escapeBlockLine } from '../render/untrusted.js';
+import { excerpt } from './errors.js';
 
 export type NodeOs = 'linux' | 'windows' | 'unknown';
 
@@ -34,6 +36,15 @@ export function nodeOs(node: V1Node): NodeOs {
   return os === 'linux' || os === 'windows' ? os : 'unknown';
 }
 
+/**
+ * Status fields are written by the node itself (a compromised kubelet writes anything): they are shown
+ * outside the untrusted block, so they are redacted, clipped, stripped of hidden characters and of
+ * look-alikes of the block's tags, like every other excerpt of node text.
+ */
+function nodeText(s: string | undefined, max: number): string | undefined {
+  return s === undefined ? undefined : escapeBlockLine(excerpt(s, max), '');
+}
+
 export function summarizeNode(node: V1Node): NodeSummary {
   const labels = node.metadata?.labels ?? {};
   const roles = Object.keys(labels)
@@ -42,19 +53,20 @@ export function summarizeNode(node: V1Node): NodeSummary {
     .filter(Boolean)
     .sort();
   if (roles.length === 0 && labels['kubernetes.io/role']) roles.push(labels['kubernetes.io/role']);
+  for (let i = 0; i < roles.length; i++) roles[i] = nodeText(roles[i], 63)!;
   const readyCond = node.status?.conditions?.find((c) => c.type === 'Ready');
   const ready = readyCond?.status === 'True' || readyCond?.status === 'False' ? readyCond.status : 'Unknown';
   const os = nodeOs(node);
-  const kubeletVersion = node.status?.nodeInfo?.kubeletVersion;
+  const kubeletVersion = nodeText(node.status?.nodeInfo?.kubeletVersion, 64);
   const { logQuery, why } = expectLogQuery(kubeletVersion, os);
   return {
     name: node.metadata?.name ?? '',
     ready,
-    readyReason: readyCond?.reason,
-    readyMessage: readyCond?.message,
+    readyReason: nodeText(readyCond?.reason, 64),
+    readyMessage: nodeText(readyCond?.message, 300),
     roles,
     os,
-    osImage: node.status?.nodeInfo?.osImage,
+    osImage: nodeText(node.status?.nodeInfo?.osImage, 100),
     kubeletVersion,
     logQuery,
     logQueryWhy: why,

@@ -6,6 +6,7 @@ import { SocksProxyAgent } from 'socks-proxy-agent';
 import { KubeConfigError, type ClusterAccess } from './kubeconfig.js';
 import { Credentials, type RequestCredentials } from './credentials.js';
 import { routeFor, type Route } from './proxy-route.js';
+import { checkRequestPath } from './node-name.js';
 import { KubeError, describeBody, excerpt, fromNetworkError, kindForStatus, parseStatusMessage } from './errors.js';
 
 export interface KubeRequest {
@@ -105,6 +106,7 @@ export class KubeTransport {
 
   /** Resolves when the response headers arrive. The caller must consume or abort the body. */
   async request(req: KubeRequest): Promise<KubeResponse> {
+    checkRequestPath(req.path);
     let refreshed = false;
     for (let attempt = 0; ; attempt++) {
       const { res, creds } = await this.requestOnce(req);

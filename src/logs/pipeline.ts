@@ -33,6 +33,10 @@ export interface DigestOptions {
   classifyInband?: (line: string) => string | undefined;
   /** Local filter (file queries: pattern and time window), applied to the raw line; rejected lines are counted in linesFilteredOut only. */
   lineFilter?: (line: string) => boolean;
+  /** Lines the node already filtered (journalctl --grep) are re-checked on their redacted text when redaction
+   *  changed them: a line that matched only inside a redacted span is dropped and counted nowhere (lines,
+   *  bytes, redactions), so a pattern cannot probe a secret. bytesRead then counts the log lines kept. */
+  recheckRedacted?: (redactedLine: string) => boolean;
   /** Aborting stops reading promptly and rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Year for formats without one (journald short-precise, klog, syslog); default: this UTC year.
@@ -157,6 +161,8 @@ class DigestBuilder {
   private recGroup: string | undefined;
   private lastIdent: string | undefined;
   private lastIdentToken = '';
+  /** With recheckRedacted: bytes of the log lines kept (what was read would tell dropped lines apart). */
+  bytesKept = 0;
 
   constructor(private readonly opts: Omit<DigestOptions, 'maxBytes' | 'signal'>) {
     this.keepTail = Math.max(0, opts.keepTail ?? 200);
@@ -184,9 +190,14 @@ class DigestBuilder {
       this.linesFilteredOut++;
       return;
     }
-    this.linesScanned++;
     // Colour codes would hide levels ("\x1b[31mFATAL") and split templates: gone before anything reads the line.
     const line = this.redactor.redactLine(raw.includes('\x1b') ? stripAnsi(raw) : raw);
+    if (this.opts.recheckRedacted && this.redactor.lastLineChanged && !this.opts.recheckRedacted(line)) {
+      this.redactor.forgetLastLine();
+      return;
+    }
+    if (this.opts.recheckRedacted) this.bytesKept += Buffer.byteLength(raw) + 1;
+    this.linesScanned++;
     const h = this.h;
     scanHeader(line, h, this.yearHint);
     if (this.recOpen) {
@@ -414,7 +425,7 @@ class DigestBuilder {
       return s ? indexOf.get(s)! : -1;
     });
     return {
-      bytesRead,
+      bytesRead: this.opts.recheckRedacted ? this.bytesKept : bytesRead,
       linesScanned: this.linesScanned,
       recordsScanned: this.recordsScanned,
       linesFilteredOut: this.linesFilteredOut,

@@ -4,10 +4,16 @@
  * at all. No entropy detectors: every containerd id is 64 hex characters and must stay readable.
  */
 
+import { canonicalText } from './canonical.js';
+
 export interface Redactor {
   redactLine(line: string): string;
   /** Redactions so far, by kind. */
   counts: Record<string, number>;
+  /** Takes the last line's redactions back out of `counts` (a line dropped after redaction). */
+  forgetLastLine(): void;
+  /** The last line held something redacted (or hidden characters removed): it is not the line as read. */
+  lastLineChanged: boolean;
 }
 
 // Literal keywords of every rule; a line without any of them skips the rule set (except the bootstrap
@@ -15,7 +21,7 @@ export interface Redactor {
 // Spelled-out case variants instead of the /i flag: irregexp scans a case-sensitive alternation with
 // literal first characters about twice as fast, and all-lowercase "asia"/"akia" words no longer match.
 const PREFILTER =
-  /[pP](?:ass|ASS|wd|WD|rivate|RIVATE)|[sS](?:ecret|ECRET)|[tT](?:oken|OKEN)|[aA](?:pi.?[kK]ey|PI.?KEY|ccess.?[kK]ey|CCESS.?KEY|uth|UTH)|[cC](?:redential|REDENTIAL|reds|REDS|ookie|OOKIE)|[bB](?:earer|EARER|asic|ASIC)|[kK](?:ey|EY)[-_]?(?:[dD]ata|DATA)|[-_.](?:[kK]ey|KEY)["'\s:=]|"key"|eyJ|A[KBS]IA|ACCA|LS0tLS1CRUdJTi/;
+  /[pP](?:ass|ASS|wd|WD|rivate|RIVATE)|[sS](?:ecret|ECRET)|[tT](?:oken|OKEN)|[aA](?:pi.?[kK]ey|PI.?KEY|ccess.?[kK]ey|CCESS.?KEY|uth|UTH)|[cC](?:redential|REDENTIAL|reds|REDS|ookie|OOKIE)|[bB](?:earer|EARER|asic|ASIC)|[kK](?:ey|EY)[-_]?(?:[dD]ata|DATA)|[-_.](?:[kK]ey|KEY)["'\s:=]|"key"|eyJ|A[KBS]IA|ACCA|LS0tLS1CRUdJTi|gh[pousr]_|github_pat_|xox[abprs]-|[rs]k_live_|glpat-|AIza|mysql|mariadb/;
 
 const BOOTSTRAP = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g;
 
@@ -56,24 +62,45 @@ function looksLikeOrphanPemLine(body: string): boolean {
 // A PEM block whose END never arrives must not swallow the rest of the log.
 const PEM_MAX_LINES = 200;
 
-const AUTH_HEADER = /\b((?:proxy-)?authorization)(["']?\s*[:=]\s*\[?["']?)(bearer|basic|digest|negotiate|token)?(\s*)([^\s"'\],}]+)/gi;
+const AUTH_HEADER = /\b((?:proxy-)?authorization)(\\?["']?\s*[:=]\s*\[?\\?["']?)(bearer|basic|digest|negotiate|token)?(\s*)([^\s"'\],}\\]+)/gi;
+// The same header percent-encoded in a URL or form body: Authorization%3A%20Bearer%20<token>.
+const AUTH_HEADER_PCT = /\b((?:proxy-)?authorization)(%3a(?:%20|\+)*)(bearer|basic|token)?((?:%20|\+)*)((?:[A-Za-z0-9\-._~+/=]|%(?!26)[0-9a-f]{2})+)/gi;
+// A secret key=value percent-encoded (password%3D…, ?q=token%3D…): the value runs to the next encoded or
+// literal separator.
+const KEY_VALUE_PCT =
+  /(password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|client[_-]?secret|credentials?)([\w.-]{0,40})(%3d|%3a(?:%20)*)((?:[^\s&"'%]|%(?!26|20)[0-9a-f]{2})+)/gi;
+// Provider tokens with a fixed prefix (GitHub, Slack, Stripe, GitLab, Google API keys), keyword or not.
+const PROVIDER_TOKEN =
+  /\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{50,240}|xox[abprs]-[A-Za-z0-9-]{10,250}|[rs]k_live_[A-Za-z0-9]{20,247}|glpat-[A-Za-z0-9_-]{20,50}|AIza[A-Za-z0-9_-]{35})(?![A-Za-z0-9_-])/g;
+// mysql -pPASSWORD (the password glued to -p): only after the client is invoked, up to the end of the command.
+const MYSQL_INVOKED = /(?:^|[\s/'"=])(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlsh|mariadb|mariadb-dump)\s/;
+const MYSQL_P = /(\s-p)([^\s"'|;&][^\s"'|;&]*)/g;
+// "passwd: correct horse battery staple": after an explicit password key and a colon, the value is the rest
+// of the line (a YAML or prose value may hold spaces), up to a separator or the next key. The end is found by
+// VALUE_END from the value's start; it only tries a key at the start of a whitespace run, so a long run of
+// spaces costs linear time, not quadratic.
+const PASSWORD_COLON = /(?:password|passwd|pwd)([\w.-]{0,40}["']?)(\s*:[ \t]*)(?=[^\s"',;&}\]])/gi;
+const VALUE_END = /(?<=\S)\s+[\w.-]+\s*[:=]|[,;&}\]"']/g;
 const BEARER = /\b(bearer)(\s+)([A-Za-z0-9\-._~+/]{8,}=*)/gi;
 const BASIC = /\b(basic)(\s+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])/gi;
 const JWT = /\bey[A-Za-z0-9_-]{15,}\.ey[A-Za-z0-9_-]{15,}\.[A-Za-z0-9_-]*/g;
 const AWS_KEY_ID = /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b/g;
 // The password may itself contain '@' or ':' (unencoded): greedy up to the last '@' of the authority.
 // Scheme names are short: an unbounded [a-z0-9+.-]* restarted at every word of a long hyphenated line is quadratic.
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]{0,30}:\/\/)([^/\s:@"']+):([^/\s"'\\]+)@/gi;
+// The user may be empty (redis://:password@host).
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]{0,30}:\/\/)([^/\s:@"']*):([^/\s"'\\]+)@/gi;
 // curl -u user:password / --user user:password (gitleaks curl-auth-user); the user name stays readable.
 const CURL_USER = /(\s(?:-u|--user)(?:\s+|=))(["']?)([^\s:"']+):([^\s"']+)\2/g;
-const DOCKER_AUTH = /("(?:auth|identitytoken|registrytoken)"\s*:\s*")([^"]+)(")/gi;
+// Plain JSON, or JSON quoted inside a klog value (err="body: {\"auth\":\"…\"}").
+const DOCKER_AUTH = /(\\?"(?:auth|identitytoken|registrytoken)\\?"\s*:\s*\\?")([^"\\]+)(\\?")/gi;
 // key=value, key: value, "key": "value", --flag=value where the key names a secret.
 // key=value, key: value, "key": "value", --flag=value where the key names a secret. Matched keyword-first,
 // the rest of the key name is found by looking back in code (keyStart): a leading lazy [\w.-]*? retried after
 // every separator made long hyphenated lines cost quadratic time.
 const KEY_VALUE =
-  /(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|creds|client[_-]?secret|session[_-]?key|cookie|[_.-]key(?:[_-]?data)?|key[_-]data|(?<=["'\s])key(?=["']?\s*[:=]))([\w.-]{0,40}["']?)(\s*[:=]\s*|\s+)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&}\]"']+)/gi;
-const KEY_BOUNDARY = new Set([...' \t{,;(&?"\'-']);
+  /(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|creds|client[_-]?secret|session[_-]?key|cookie|[_.-]key(?:[_-]?data)?|key[_-]data|(?<=["'\s])key(?=\\?["']?\s*[:=]))([\w.-]{0,40}\\?["']?)(\s*[:=]\s*|\s+)(\\"(?:[^"\\]|\\[^"])*\\"|"(?:[^"\\]|\\.)*"|'[^']*'|(?:[^\s,;&}\]"'\\]|\\(?!"))+)/gi;
+// A backslash: the key of JSON quoted inside a klog value (\"token\":\"…\").
+const KEY_BOUNDARY = new Set([...' \t{,;(&?"\'-\\']);
 const KEY_NAME_CHAR = /[\w.-]/;
 
 /** Where the key name that ends with a keyword at `at` starts, or -1 when it does not start at a boundary. */
@@ -102,6 +129,7 @@ function marker(kind: string): string {
 }
 
 function stripQuotes(v: string): string {
+  if (v.length >= 4 && v.startsWith('\\"') && v.endsWith('\\"')) return v.slice(2, -2);
   return (v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'")) ? v.slice(1, -1) : v;
 }
 
@@ -119,8 +147,10 @@ export function createRedactor(): Redactor {
   const counts: Record<string, number> = {};
   let inPem = false;
   let pemLines = 0;
+  const lineHits: string[] = [];
   const hit = (kind: string): string => {
     counts[kind] = (counts[kind] ?? 0) + 1;
+    lineHits.push(kind);
     return marker(kind);
   };
 
@@ -140,7 +170,7 @@ export function createRedactor(): Redactor {
     if (key === 'PWD' && value.startsWith('/')) return undefined;
     const k = key.toLowerCase();
     // A secret's name ("secret=kube-system/bootstrap-token-abcdef", "tokenFile=/var/…") is diagnostic, not a secret.
-    if (/(?:name|ref|file|path|dir|ttl|count|expir|type|source|mount)["']?$/i.test(k)) return undefined;
+    if (/(?:name|ref|file|path|dir|ttl|count|expir|type|source|mount)\\?["']?$/i.test(k)) return undefined;
     const explicitPassword = /pass|pwd/.test(k);
     if (value === '') return undefined;
     if (sep.trim() === '') {
@@ -155,8 +185,27 @@ export function createRedactor(): Redactor {
     }
     if (!explicitPassword && /^[a-z]+$/.test(value) && value.length < 16) return undefined; // "token: expired"
     if (!explicitPassword && /secret/.test(k) && KUBE_REF.test(value) && value.includes('/')) return undefined;
-    const quote = rawValue.startsWith('"') ? '"' : rawValue.startsWith("'") ? "'" : '';
+    const quote = rawValue.startsWith('\\"') ? '\\"' : rawValue.startsWith('"') ? '"' : rawValue.startsWith("'") ? "'" : '';
     return `${quote}${hit('key-value')}${quote}`;
+  };
+
+  const redactPasswordColon = (s: string): string => {
+    let out = '';
+    let from = 0;
+    PASSWORD_COLON.lastIndex = 0;
+    for (let m = PASSWORD_COLON.exec(s); m; m = PASSWORD_COLON.exec(s)) {
+      const start = m.index + m[0].length;
+      VALUE_END.lastIndex = start;
+      let end = VALUE_END.exec(s)?.index ?? s.length;
+      while (end > start && (s[end - 1] === ' ' || s[end - 1] === '\t')) end--;
+      const value = s.slice(start, end);
+      const first = value.split(/\s/, 1)[0]!;
+      PASSWORD_COLON.lastIndex = Math.max(end, start + 1);
+      if (keyStart(s, m.index) < 0 || first.startsWith('[REDACTED:') || NOT_SECRET.test(first) || /(?:name|ref|file|path|dir|ttl|count|expir|type|source|mount)["']?$/i.test(m[1]!)) continue;
+      out += s.slice(from, start) + hit('key-value');
+      from = end;
+    }
+    return from === 0 ? s : out + s.slice(from);
   };
 
   const rules = (s: string): string => {
@@ -174,6 +223,17 @@ export function createRedactor(): Redactor {
       const kind = scheme ? scheme.toLowerCase() : 'authorization';
       return `${name}${sep}${scheme ?? ''}${sp}${hit(kind === 'token' ? 'bearer' : kind)}`;
     });
+    if (s.includes('%')) {
+      s = s.replace(AUTH_HEADER_PCT, (whole, name: string, sep: string, scheme: string | undefined, sp: string, value: string) => {
+        const kind = scheme ? scheme.toLowerCase() : 'authorization';
+        return value.length < 4 ? whole : `${name}${sep}${scheme ?? ''}${sp}${hit(kind === 'token' ? 'bearer' : kind)}`;
+      });
+      s = s.replace(KEY_VALUE_PCT, (whole, key: string, suffix: string, sep: string, value: string, offset: number, str: string) => {
+        if (keyStart(str, offset) < 0 && str[offset - 1] !== '=' && !/%[0-9a-f]{2}$/i.test(str.slice(Math.max(0, offset - 3), offset))) return whole;
+        if (/(?:name|ref|file|path|dir|ttl|count|expir|type|source|mount)$/i.test(suffix) || NOT_SECRET.test(value)) return whole;
+        return `${key}${suffix}${sep}${hit('key-value')}`;
+      });
+    }
     s = s.replace(BEARER, (whole, word: string, sp: string, value: string) =>
       value.startsWith('[REDACTED') ? whole : `${word}${sp}${hit('bearer')}`,
     );
@@ -187,11 +247,19 @@ export function createRedactor(): Redactor {
       value.startsWith('[REDACTED') ? whole : `${pre}${hit('docker-auth')}${post}`,
     );
     if (s.includes('LS0tLS1CRUdJTi')) s = s.replace(PEM_BASE64, () => hit('private-key'));
+    s = s.replace(PROVIDER_TOKEN, () => hit('provider-token'));
+    if (s.includes(' -p')) {
+      const invoked = MYSQL_INVOKED.exec(s);
+      if (invoked)
+        s = s.slice(0, invoked.index) + s.slice(invoked.index).replace(MYSQL_P, (whole, flag: string, pass: string) => (pass.startsWith('[REDACTED') ? whole : `${flag}${hit('mysql-password')}`));
+    }
+    if (/pass|pwd/i.test(s)) s = redactPasswordColon(s);
     s = s.replace(KEY_VALUE, keyValueAt);
     return s;
   };
 
-  const redactLine = (line: string): string => {
+  const redactLine = (raw: string): string => {
+    const line = canonicalText(raw);
     if (inPem) {
       pemLines++;
       const prefix = JOURNAL_PREFIX.exec(line)?.[0] ?? '';
@@ -224,5 +292,22 @@ export function createRedactor(): Redactor {
     return s;
   };
 
-  return { redactLine, counts };
+  const redactor: Redactor = {
+    counts,
+    lastLineChanged: false,
+    redactLine(raw: string): string {
+      lineHits.length = 0;
+      const out = redactLine(raw);
+      redactor.lastLineChanged = out !== raw;
+      return out;
+    },
+    forgetLastLine(): void {
+      for (const k of lineHits) {
+        if (counts[k]! > 1) counts[k]!--;
+        else delete counts[k];
+      }
+      lineHits.length = 0;
+    },
+  };
+  return redactor;
 }

@@ -3,7 +3,8 @@
  * the start), a directory answered with its listing, a missing file with its directory's, and the
  * kubelet's file heuristic for services that are not journald units.
  */
-import { makeLocalLineFilter } from '../query/local-filter.js';
+import { makeLocalLineFilter, makeLocalTailFilter, type FilterBudget } from '../query/local-filter.js';
+import type { ServerConfig } from '../config.js';
 import { filePathFor } from '../query/plan.js';
 import type { LocalFilterSpec, LogRequestPlan } from '../query/types.js';
 import { digestLines, type LogDigest } from '../logs/pipeline.js';
@@ -29,7 +30,7 @@ export async function queryFile(
   const timeoutMs = deps.config.requestTimeoutMs;
   const tail = isGzipName(plan.file)
     ? await readGzipDigest(deps, node, plan, signal, keepTail)
-    : await readFileDigest(deps, node, plan.path, { ...plan.tail, spec, keepTail }, signal, { remaining: deps.config.maxBytesPerNode });
+    : await readFileDigest(deps, node, plan.path, { ...plan.tail, spec, keepTail }, signal, nodeBudget(deps.config));
   if (!tail.ok) {
     if (tail.failure.kind === 'file-not-found') {
       // Say what is there instead, so the model can pick (rotated names, pods/, containers/).
@@ -64,7 +65,8 @@ export async function queryFile(
     if (r.byteCapHit)
       notices.push(`Read the last ${r.bytesRead} bytes of the file (the cap, --max-file-bytes) and found ${r.lines.length} matching lines, fewer than the ${plan.tail.lines} asked for; older parts of the file were not read.`);
   }
-  if (r.lines.length === 0) notices.push(`No lines of ${plan.file} on ${node} matched${hasFilter ? ' the pattern/time window' : ' (the file is empty)'}.`);
+  if (r.filterCut) notices.push(filterCutNotice(deps.config, `${plan.file} on ${node}`, r));
+  if (r.lines.length === 0) notices.push(`No lines of ${plan.file} on ${node} matched${hasFilter ? ' the pattern/time window' : ' (the file is empty)'}${r.filterCut ? ' in the part searched' : ''}.`);
   return outcome({
     ok: true,
     digest,
@@ -108,6 +110,24 @@ function digestKept(result: FileTailResult, keepTail: number): LogDigest {
   return digest;
 }
 
+/** What one node may spend in one call on local file reads: bytes, and time matching the pattern. */
+interface NodeBudget {
+  remaining: number;
+  filter: FilterBudget;
+}
+
+/**
+ * Pattern matching in this process may take half the call's deadline per node; past it the search stops
+ * (newest lines were searched first) and the answer says so, rather than the whole call timing out.
+ */
+function nodeBudget(config: ServerConfig): NodeBudget {
+  return { remaining: config.maxBytesPerNode, filter: { deadline: Date.now() + config.callTimeoutMs / 2 } };
+}
+
+function filterCutNotice(config: ServerConfig, what: string, r: FileTailResult): string {
+  return `The pattern is costly to run here: matching on ${what} stopped after ${Number((config.callTimeoutMs / 2000).toFixed(1))} s (half of --call-timeout) with ${r.lines.length} matching lines found among the newest ${r.linesFilteredOut + r.lines.length} of ${r.linesScanned} lines read; older lines were not searched. Simplify the pattern (fewer ".*", a distinctive literal word) or narrow the time window.`;
+}
+
 /** Tails one /var/log file with Range requests and local filters, and digests the lines kept. */
 async function readFileDigest(
   deps: NodeQueryDeps,
@@ -116,7 +136,7 @@ async function readFileDigest(
   path: string,
   want: { lines: number; initialBytes: number; maxBytes: number; spec: LocalFilterSpec; keepTail: number },
   signal: AbortSignal,
-  budget: { remaining: number },
+  budget: NodeBudget,
 ): Promise<{ ok: true; read?: { result: FileTailResult; digest: LogDigest } } | { ok: false; failure: LogFailure }> {
   const { spec } = want;
   const hasFilter = spec.pattern !== undefined || spec.sinceMs !== undefined || spec.untilMs !== undefined;
@@ -126,7 +146,7 @@ async function readFileDigest(
     lines: want.lines,
     initialBytes: want.initialBytes,
     maxBytes: want.maxBytes,
-    makeFilter: hasFilter ? () => makeLocalLineFilter(spec, (l) => parseLineTime(l)) : undefined,
+    filter: hasFilter ? makeLocalTailFilter(spec, (l) => parseLineTime(l), { signal, budget: budget.filter }) : undefined,
     timeOf: (l) => parseLineTime(l),
     sinceMs: spec.sinceMs,
     timeoutMs: deps.config.requestTimeoutMs,
@@ -160,8 +180,8 @@ export async function fileLoggerFallback(
   const parts: { service: string; file: string; digest: LogDigest }[] = [];
   const notices: string[] = [];
   let byteCapHit = false;
-  // One node, one byte budget, however many candidate files and growth steps it takes.
-  const budget = { remaining: deps.config.maxBytesPerNode };
+  // One node, one byte and filter-time budget, however many candidate files and growth steps it takes.
+  const budget = nodeBudget(deps.config);
   const want = { lines: e.tailLines ?? deps.config.defaultTailLines, initialBytes: deps.config.fileTailBytes, maxBytes: deps.config.maxFileBytes, spec, keepTail };
   for (const service of services) {
     for (const file of fileLoggerCandidates(service)) {
@@ -171,6 +191,7 @@ export async function fileLoggerFallback(
         byteCapHit = true;
         notices.push(`Read the last ${tail.read.result.bytesRead} bytes of /var/log${file} (--max-file-bytes); older lines were not read.`);
       }
+      if (tail.read.result.filterCut) notices.push(filterCutNotice(deps.config, `/var/log${file}`, tail.read.result));
       parts.push({ service, file, digest: tail.read.digest });
       break;
     }

@@ -15,7 +15,8 @@ import { parseLineTime } from '../logs/header.js';
 import { makeLocalLineFilter } from '../query/local-filter.js';
 import { filePathFor, journalPathFor } from '../query/plan.js';
 import { formatOffset, nodeZone } from './node-zone.js';
-import { localPatternProblem } from '../query/go-regexp.js';
+import { compileLocalPattern, localPatternProblem } from '../query/go-regexp.js';
+import { KUBELET_MAX_TAIL_LINES } from '../query/validate.js';
 import type { LogRequestPlan } from '../query/types.js';
 import { fileLoggerCandidates, fileLoggerFallback, mergeSources, queryFile } from './query-file.js';
 import { promoteUnitState, restartFact } from './unit-state.js';
@@ -53,6 +54,8 @@ export interface NodeQueryOutcome {
 }
 
 const DEADLINE_SLACK = 0.95;
+/** Re-asks after the redaction re-check dropped lines from a tail (see readJournalAnswer). */
+const MAX_REFILLS = 4;
 const MAX_REORDER_LINES = 20_000;
 
 /** Newest-first answers (grep + tail) are reversed so the tail reads oldest → newest like every other. */
@@ -86,6 +89,21 @@ function trackEnd(body: AsyncIterable<Buffer>, state: { lastByte: number; bytes:
       }
     },
   };
+}
+
+/**
+ * The node matched the raw lines; this re-checks one that redaction changed. A pattern that cannot run here
+ * (Unicode classes, too many repetitions) cannot re-check: every such line is left out, whatever it holds,
+ * so the answer is the same whether or not the pattern matched inside a secret.
+ */
+function recheckOf(pattern: string | undefined): { test: (line: string) => boolean; problem?: string } | undefined {
+  if (pattern === undefined || pattern === '') return undefined;
+  try {
+    const re = compileLocalPattern(pattern);
+    return { test: (line) => re.test(line) };
+  } catch (err) {
+    return { test: () => false, problem: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 /** Runs one planned request against one node, under the limits, and digests the answer. */
@@ -178,27 +196,62 @@ async function queryJournal(
     if (!endedByItself && left > 0) holdNode(sleep(left, undefined, { ref: false }));
   }
 
-  async function readJournalAnswer(res: KubeResponse): Promise<NodeQueryOutcome> {
-    const answer = await classifyLogAnswer(res, { node, isFile: false });
-    if (!answer.ok) {
-      endedByItself = true; // an error status: nothing runs on the node
-      return outcome({ failure: { kind: answer.failure.kind, message: answer.failure.message } });
-    }
-    const end = { lastByte: 10, bytes: 0 };
+  async function readJournalAnswer(first: KubeResponse): Promise<NodeQueryOutcome> {
     const eff = plan.effective;
     // journalctl --grep with --lines reads backwards and prints newest first: keep every line it sends so
     // the most recent ones can be put back in time order below. A tail kept here keeps its own lines.
     const wanted = wire.localTail ?? (wire.newestFirst ? eff.tailLines : undefined);
-    const cut = wire.window ? makeLocalLineFilter({ sinceMs: wire.window.sinceMs, untilMs: wire.window.untilMs }, (l) => parseLineTime(l)) : undefined;
-    // Windows: -Wrap continuation lines rejoin their event, and each row names its provider.
-    const body = trackEnd(answer.body, end);
-    const digest = await digestLogStream(windows ? joinWrappedRows(body) : body, {
-      maxBytes: config.maxBytesPerNode,
-      keepTail: wanted !== undefined ? Math.max(keepTail, Math.min(wanted, MAX_REORDER_LINES)) : keepTail,
-      classifyInband: windows ? classifyWindowsInbandLine : classifyInbandLine,
-      ...(cut && { lineFilter: cut }),
-      signal,
-    }).finally(() => res.abort());
+    const recheck = recheckOf(eff.pattern);
+    let res = first;
+    let asked = eff.tailLines;
+    let budget = config.maxBytesPerNode;
+    let end = { lastByte: 10, bytes: 0 };
+    let digest: LogDigest;
+    for (let attempt = 0; ; attempt++) {
+      const answer = await classifyLogAnswer(res, { node, isFile: false });
+      if (!answer.ok) {
+        endedByItself = true; // an error status: nothing runs on the node
+        return outcome({ failure: { kind: answer.failure.kind, message: answer.failure.message } });
+      }
+      end = { lastByte: 10, bytes: 0 };
+      const cut = wire.window ? makeLocalLineFilter({ sinceMs: wire.window.sinceMs, untilMs: wire.window.untilMs }, (l) => parseLineTime(l)) : undefined;
+      // Windows: -Wrap continuation lines rejoin their event, and each row names its provider.
+      const body = trackEnd(answer.body, end);
+      let dropped = 0;
+      const current = res;
+      digest = await digestLogStream(windows ? joinWrappedRows(body) : body, {
+        maxBytes: budget,
+        keepTail: wanted !== undefined ? Math.max(keepTail, Math.min(wanted, MAX_REORDER_LINES)) : keepTail,
+        classifyInband: windows ? classifyWindowsInbandLine : classifyInbandLine,
+        ...(cut && { lineFilter: cut }),
+        // A line the node matched only inside what redaction hid is dropped and counted nowhere.
+        ...(recheck && {
+          recheckRedacted: (line: string) => {
+            if (recheck.test(line)) return true;
+            dropped++;
+            return false;
+          },
+        }),
+        signal,
+      }).finally(() => current.abort());
+      budget -= end.bytes;
+      // Lines dropped by the re-check must not shorten a tail (a right guess would then show fewer lines than
+      // a wrong one): ask again for as many more as were dropped, until the tail is full or the journal has no
+      // more matches. Tails are nested (newest N ⊂ newest N+d), so this ends with the lines a wrong guess gets.
+      const raw = digest.linesScanned + dropped;
+      if (dropped === 0 || asked === undefined || eff.tailLines === undefined || digest.linesScanned >= eff.tailLines || raw < asked) break;
+      if (attempt >= MAX_REFILLS || budget <= 0 || asked >= KUBELET_MAX_TAIL_LINES) break;
+      asked = Math.min(KUBELET_MAX_TAIL_LINES, eff.tailLines + dropped);
+      const refill = path.replace(/([?&]tailLines=)\d+/, `$1${asked}`);
+      if (refill === path) break;
+      started = Date.now();
+      res = await kube.proxyGet(refill, { signal, timeoutMs: config.requestTimeoutMs });
+    }
+    // journalctl says "-- No entries --" only when its raw grep matched nothing: with lines dropped by the
+    // re-check, that message would tell a right guess from a wrong one. The counts speak for both instead.
+    if (recheck) digest.inband = digest.inband.filter((i) => i.kind !== 'no-entries');
+    if (recheck?.problem)
+      notices.push(`Lines in which something was redacted are left out of this answer: the pattern cannot be re-checked on redacted text here (${recheck.problem}), and a pattern must not reveal what redaction hid. Simplify the pattern to see them.`);
     const elapsedMs = Date.now() - started;
     endedByItself = !digest.byteCapHit;
     putTailInTimeOrder(digest, wire.localTail !== undefined ? Math.min(keepTail, wire.localTail) : keepTail);

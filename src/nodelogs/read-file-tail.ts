@@ -2,6 +2,7 @@ import type { KubeClient } from '../kube/client.js';
 import { classifyLogAnswer, type LogFailure } from '../kube/kubelet-answer.js';
 import { KubeError } from '../kube/errors.js';
 import { readBounded } from '../kube/transport.js';
+import type { LocalTailFilter } from '../query/local-filter.js';
 
 export interface FileTailRequest {
   node: string;
@@ -11,8 +12,8 @@ export interface FileTailRequest {
   lines: number;
   initialBytes: number;
   maxBytes: number;
-  /** Makes a fresh local filter (pattern and time window) for one pass over raw lines, in file order. */
-  makeFilter?: () => (line: string) => boolean;
+  /** Local filter (pattern and time window) for one pass over raw lines in file order: the newest `want` matches. */
+  filter?: LocalTailFilter;
   /** Time of a line, to know when reading further back cannot find more lines inside the window. */
   timeOf?: (line: string) => number | undefined;
   sinceMs?: number;
@@ -33,6 +34,8 @@ export interface FileTailResult {
   reachedStart: boolean;
   /** Stopped at maxBytes while more lines were wanted. */
   byteCapHit: boolean;
+  /** The filter's time budget ran out: older lines were not searched. */
+  filterCut: boolean;
   rangeHonoured: boolean;
   requests: number;
 }
@@ -57,7 +60,7 @@ export async function readFileTail(
   for (;;) {
     const cap = Math.min(req.maxBytes, req.budget ? req.budget.remaining : Number.POSITIVE_INFINITY);
     if (cap <= 0)
-      return { ok: true, result: { lines: [], linesScanned: 0, linesFilteredOut: 0, bytesRead: 0, reachedStart: false, byteCapHit: true, rangeHonoured: true, requests } };
+      return { ok: true, result: { lines: [], linesScanned: 0, linesFilteredOut: 0, bytesRead: 0, reachedStart: false, byteCapHit: true, filterCut: false, rangeHonoured: true, requests } };
     want = Math.min(want, cap);
     requests++;
     const res = await kube.proxyGet(req.path, { range: `bytes=-${want}`, signal: req.signal, timeoutMs: req.timeoutMs });
@@ -89,15 +92,15 @@ export async function readFileTail(
     if (start > 0 && all.length) all = all.slice(1);
     if (answer.status === 200 && cut) {
       // The node ignored Range and sent the file from the start: keep what was read, say so.
-      const kept = filterTail(all, req);
+      const kept = await filterTail(all, req);
       return { ok: true, result: { ...kept, bytesRead: size, fileSize, reachedStart: true, byteCapHit: true, rangeHonoured: false, requests } };
     }
-    const kept = filterTail(all, req);
+    const kept = await filterTail(all, req);
     const reachedStart = start === 0;
     const enough = kept.lines.length >= req.lines;
     const firstTime = req.sinceMs !== undefined && req.timeOf ? firstTimeOf(all, req.timeOf) : undefined;
     const pastWindowStart = req.sinceMs !== undefined && firstTime !== undefined && firstTime < req.sinceMs;
-    if (reachedStart || enough || pastWindowStart || want >= cap) {
+    if (reachedStart || enough || pastWindowStart || want >= cap || kept.filterCut) {
       return {
         ok: true,
         result: {
@@ -105,7 +108,7 @@ export async function readFileTail(
           bytesRead: size,
           fileSize,
           reachedStart,
-          byteCapHit: !reachedStart && !enough && !pastWindowStart && want >= cap,
+          byteCapHit: !reachedStart && !enough && !pastWindowStart && !kept.filterCut && want >= cap,
           rangeHonoured: answer.status === 206 || reachedStart,
           requests,
         },
@@ -115,13 +118,12 @@ export async function readFileTail(
   }
 }
 
-function filterTail(all: string[], req: FileTailRequest): { lines: string[]; linesScanned: number; linesFilteredOut: number } {
-  const matched = req.makeFilter ? all.filter(req.makeFilter()) : all;
-  return {
-    lines: matched.length > req.lines ? matched.slice(matched.length - req.lines) : matched,
-    linesScanned: all.length,
-    linesFilteredOut: all.length - matched.length,
-  };
+async function filterTail(all: string[], req: FileTailRequest): Promise<{ lines: string[]; linesScanned: number; linesFilteredOut: number; filterCut: boolean }> {
+  if (!req.filter) {
+    return { lines: all.length > req.lines ? all.slice(all.length - req.lines) : all, linesScanned: all.length, linesFilteredOut: 0, filterCut: false };
+  }
+  const r = await req.filter(all, req.lines);
+  return { lines: r.kept, linesScanned: all.length, linesFilteredOut: r.examined - r.kept.length, filterCut: r.cut };
 }
 
 function firstTimeOf(lines: string[], timeOf: (line: string) => number | undefined): number | undefined {

@@ -82,6 +82,6 @@ export async function readGzipTail(
   if (partial && !capHit) take(partial.replace(/\r$/, ''));
   return {
     ok: true,
-    result: { lines: kept, linesScanned: scanned, linesFilteredOut: filteredOut, bytesRead: Math.min(compressed, cap), reachedStart: true, byteCapHit: capHit, rangeHonoured: true, requests: 1 },
+    result: { lines: kept, linesScanned: scanned, linesFilteredOut: filteredOut, bytesRead: Math.min(compressed, cap), reachedStart: true, byteCapHit: capHit, filterCut: false, rangeHonoured: true, requests: 1 },
   };
 }

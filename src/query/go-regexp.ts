@@ -789,6 +789,7 @@ function emitNode(n: Node, e: Emit): string {
       let sub = emitNode(n.sub, e);
       // JS cannot quantify assertions or quantifiers directly.
       if (n.sub.t === 'assert' || n.sub.t === 'repeat') sub = `(?:${sub})`;
+      if (n.op === '{}' && (n.min > LINEAR_MAX_COUNT || n.max > LINEAR_MAX_COUNT || (n.max === -1 && n.min >= LINEAR_MAX_COUNT))) return splitCount(sub, n.min, n.max) + (n.lazy ? '?' : '');
       const q =
         n.op === '{}'
           ? n.max === -1
@@ -801,6 +802,26 @@ function emitNode(n: Node, e: Emit): string {
     }
   }
   return '';
+}
+
+/** V8's linear-time engine refuses a counted repetition above 16 (but accepts several in a row). */
+const LINEAR_MAX_COUNT = 16;
+
+/**
+ * x{n,m} as a chain of counts the linear engine accepts: x{16}x{16}x{0,16}… matches the same lines
+ * (lines are only tested, so greedy or lazy makes no difference).
+ */
+function splitCount(sub: string, min: number, max: number): string {
+  const parts: string[] = [];
+  let need = min;
+  for (; need > LINEAR_MAX_COUNT; need -= LINEAR_MAX_COUNT) parts.push(`${sub}{${LINEAR_MAX_COUNT}}`);
+  if (max === -1) {
+    parts.push(need > 0 ? `${sub}{${need - 1}}${sub}+` : `${sub}*`);
+    return parts.join('');
+  }
+  if (need > 0) parts.push(`${sub}{${need}}`);
+  for (let extra = max - min; extra > 0; extra -= LINEAR_MAX_COUNT) parts.push(`${sub}{0,${Math.min(extra, LINEAR_MAX_COUNT)}}`);
+  return parts.join('');
 }
 
 function walk(nodes: Node[][], fn: (n: Node) => void): void {
@@ -857,6 +878,11 @@ export function goRegexpToJs(pattern: string, opts: { smartCase: boolean }): Reg
  * patterns that engine cannot run (counted repetitions above about 16, Unicode classes).
  */
 export function compileLocalPattern(pattern: string): RegExp {
+  const cost = repeatWeight(parse(pattern, false).alts);
+  if (cost > MAX_LOCAL_REPEATS)
+    throw new LocalPatternError(
+      `it has ${cost > 10_000 ? 'over 10000' : cost} repetitions (*, +, ?, {n,m}, counted repetitions times their count); at most ${MAX_LOCAL_REPEATS} are run here, since each one adds to the time every line takes (a chain like ".*.*.*…" costs seconds per thousand lines)`,
+    );
   const js = goRegexpToJs(pattern, { smartCase: true });
   try {
     return new RegExp(js.source, `${js.flags}l`);
@@ -870,6 +896,30 @@ export function compileLocalPattern(pattern: string): RegExp {
 }
 
 export class LocalPatternError extends Error {}
+
+/**
+ * Repetitions that stay alive in V8's linear-time engine (a Pike VM): its time per character grows with the
+ * number of threads a pattern can keep running, i.e. with its repetitions, and a counted repetition is
+ * unrolled. `'.*'` × 300 costs milliseconds per line; 32 keeps the worst pattern to a few seconds per megabyte,
+ * and the filter's time budget and slicing (local-filter.ts) bound the rest.
+ */
+export const MAX_LOCAL_REPEATS = 32;
+
+function repeatWeight(alts: Node[][]): number {
+  let w = 0;
+  for (const a of alts) {
+    for (const n of a) {
+      if (n.t === 'group') w += repeatWeight(n.alts);
+      else if (n.t === 'repeat') {
+        // A counted repetition is unrolled: x{40} is 40 states, up to 40 threads alive on a long run of x.
+        const copies = n.op === '{}' ? Math.max(1, n.max >= 0 ? n.max : n.min + 1) : 1;
+        w += copies * (1 + repeatWeight([[n.sub]]));
+      }
+      if (w > 10_000) return w;
+    }
+  }
+  return w;
+}
 
 /** Why a pattern cannot be matched locally (file queries), if it cannot; undefined when it can. */
 export function localPatternProblem(pattern: string): string | undefined {

@@ -5,15 +5,13 @@
  * to a file with options) and is tailed with HTTP Range and filtered locally.
  */
 import { isSmartCaseInsensitive } from './go-regexp.js';
+import { NODE_NAME_FIX, nodeApiPath, nodeNameProblem } from '../kube/node-name.js';
 import { formatUtcSeconds, type Rfc3339Instant } from './rfc3339.js';
 import { analyzeNodeLogQuery, KUBELET_MAX_TAIL_LINES } from './validate.js';
 import type { EffectiveQuery, LogRequestPlan, NodeLogQueryInput, NodeOs, QueryLimits, ValidationIssue } from './types.js';
 
-// Node names are DNS subdomains (ValidateNodeName).
-const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
 export function logsPathPrefix(node: string): string {
-  return `/api/v1/nodes/${encodeURIComponent(node)}/proxy/logs/`;
+  return nodeApiPath(node, '/proxy/logs/');
 }
 
 /**
@@ -34,13 +32,8 @@ function encodeParams(params: URLSearchParams): string {
 }
 
 function checkNode(node: unknown): ValidationIssue | undefined {
-  if (typeof node === 'string' && node.length <= 253 && NODE_NAME.test(node)) return undefined;
-  const shown = typeof node === 'string' ? JSON.stringify(node.slice(0, 100)) : typeof node;
-  return {
-    field: 'node',
-    message: `node ${shown} is not a valid node name (lowercase letters, digits, "-" and ".", at most 253 characters).`,
-    fix: 'Use a name exactly as list_nodes reports it, e.g. "worker-1".',
-  };
+  const problem = nodeNameProblem(node);
+  return problem ? { field: 'node', message: problem, fix: NODE_NAME_FIX } : undefined;
 }
 
 const utcSeconds = (epochSeconds: number) => `${formatUtcSeconds(epochSeconds)}Z`;

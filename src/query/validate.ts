@@ -175,9 +175,15 @@ export function analyzeNodeLogQuery(input: NodeLogQueryInput, ctx: Ctx): { issue
       issues.push({ field: 'pattern', message: `pattern is ${pattern.length} characters long; at most ${MAX_PATTERN_LENGTH} are accepted.`, fix: 'Use a shorter regular expression, e.g. the most distinctive word of the lines you want.' });
     } else {
       const re = checkGoRegexp(pattern);
-      const localProblem = re.ok && (fileValues.length > 0 && services.length === 0) ? localPatternProblem(pattern) : undefined;
+      // Service answers are re-checked here on their redacted text too, but a pattern that cannot run here
+      // does not stop a service query: its redacted lines are left out instead (see query-node.ts).
+      const localProblem = re.ok && fileValues.length > 0 && services.length === 0 ? localPatternProblem(pattern) : undefined;
       if (localProblem) {
-        issues.push({ field: 'pattern', message: `pattern ${quote(pattern)} cannot be applied to a file by this server: ${localProblem}.`, fix: 'Simplify it (ASCII classes instead of \\pL, + or * instead of large {n,m} counts), or query a service, whose pattern runs on the node.' });
+        issues.push({
+          field: 'pattern',
+          message: `pattern ${quote(pattern)} cannot be applied to a file by this server: ${localProblem}.`,
+          fix: 'Simplify it: fewer repetitions (one ".*" between the words you want), ASCII classes instead of \\pL, + or * instead of large {n,m} counts; or query a service, whose pattern runs on the node.',
+        });
       }
       if (!re.ok) {
         issues.push({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { KubeError, excerpt } from '../kube/errors.js';
 import { classifyLogAnswer } from '../kube/kubelet-answer.js';
+import { NODE_NAME_FIX, nodeApiPath, nodeNameProblem } from '../kube/node-name.js';
 import { summarizeNode, versionAtLeast, type NodeSummary } from '../kube/node-info.js';
 import type { KubeletLogConfigz } from '../kube/client.js';
 import { READ_ONLY, callSignal, errorResult, instrument, type ToolDeps } from './common.js';
@@ -47,6 +48,8 @@ export function registerCheckNodeLogSupport(server: McpServer, deps: ToolDeps): 
       annotations: { title: 'Check node log query support', ...READ_ONLY },
     },
     instrument(deps, 'check_node_log_support', async ({ node }, extra) => {
+      const badName = nodeNameProblem(node);
+      if (badName) return errorResult(`Invalid arguments; nothing was sent to the cluster.\n- node: ${badName} Fix: ${NODE_NAME_FIX}`);
       const signal = callSignal(extra.signal, deps.config);
       const ev: Evidence[] = [];
       const fixes: string[] = [];
@@ -129,7 +132,7 @@ export function registerCheckNodeLogSupport(server: McpServer, deps: ToolDeps): 
       // 4. Live probe
       let probe: 'on' | 'off' | 'disabled' | 'unknown' = 'unknown';
       if (rbacAllowed !== false && verdict !== 'not supported') {
-        const path = `/api/v1/nodes/${encodeURIComponent(node)}/proxy/logs/?query=kubelet&tailLines=1`;
+        const path = nodeApiPath(node, '/proxy/logs/?query=kubelet&tailLines=1');
         try {
           const answer = await deps.scheduler.run(node, signal, async (sig) => {
             const res = await deps.kube.proxyGet(path, { signal: sig, timeoutMs: Math.min(deps.config.requestTimeoutMs, 15_000) });

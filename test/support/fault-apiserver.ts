@@ -55,6 +55,8 @@ export interface FaultApiserverOptions {
   anonymous?: boolean;
   /** Also accept a TLS client certificate with CN=fault-admin signed by this CA (PEM), as kube-apiserver's --client-ca-file. */
   clientCaPem?: string;
+  /** Changes a node object before it is served (e.g. hostile status fields a compromised kubelet wrote). */
+  patchNode?: (name: string, node: Record<string, any>) => void;
   /** Runs before routing; return true when it answered (e.g. a 500 on the node list). */
   intercept?: (req: http.IncomingMessage, res: http.ServerResponse, record: FaultRecord) => boolean;
 }
@@ -110,6 +112,7 @@ export async function startFaultApiserver(opts: FaultApiserverOptions): Promise<
       const resolved = resolveNode({ name, profile: 'healthy', labels: opts.labels?.[name] }, i);
       const obj = { apiVersion: 'v1', kind: 'Node', ...buildNodeObject(resolved, now, String(100 + i)) } as unknown as Record<string, unknown> & { metadata: { labels: Record<string, string> } };
       obj.metadata.labels = { ...obj.metadata.labels, ...opts.labels?.[name] };
+      opts.patchNode?.(name, obj);
       return [name, obj] as const;
     }),
   );

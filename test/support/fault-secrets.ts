@@ -80,6 +80,23 @@ const MAKERS: Maker[] = [
   (r, s) => [`http request Cookie: session=${s('cookie', r.chars(40, ALNUM))}`],
   (r, s) => [`storage credentials=${s('credentials-kv', r.chars(32, B64))}`],
   (r, s) => [`rbd: map image with secret: ${s('secret-kv', r.chars(40, B64))}`],
+  // Issue 17: shapes that leaked before, each with look-alike negatives in lookalikeCorpus.
+  (r, s) => [`E1127 04:00:01.000000 812 request.go:1] "Unhandled Error" err="an error on the server (\\"body: {\\\"token\\\":\\\"${s('klog-escaped-json', r.chars(40, ALNUM))}\\\"}\\") has prevented the request"`],
+  (r, s) => [`E1127 04:00:01.000000 812 auth.go:88] "Login failed" err="body: {\\"username\\":\\"svc\\",\\"password\\":\\"${s('klog-escaped-json', password(r).replace(/[\\"]/g, ''))}\\"}"`],
+  (r, s) => [`\x1b[1;33mWARN\x1b[0m db connect \x1b[36mpass\x1b[0mword=${s('ansi-key', password(r))} host=db`],
+  (r, s) => [`sidecar env: to\u200bken=${s('zero-width-key', r.chars(40, ALNUM))} api_url=https://api.internal`],
+  (r, s) => [`config dump: \u202dapi\u2066_key\u2069=${s('bidi-key', r.chars(36, ALNUM))} region=eu-west-1`],
+  (r, s) => [`cache: connecting to redis://:${s('url-credentials-empty-user', urlPassword(r))}@redis-master.cache.svc:6379/0`],
+  (r, s) => [`backup.sh[311]: + mysqldump -h db.internal -u backup -p${s('mysql-p', password(r).replace(/[$^*()]/g, 'x'))} --single-transaction ledger`],
+  (r, s) => [`"HTTP" verb="POST" URI="/login?user=admin&password%3D${s('percent-password', r.chars(20, ALNUM))}%26remember%3D1" latency="3ms"`],
+  (r, s) => [`proxy: GET /fetch?hdr=Authorization%3A%20Bearer%20${s('percent-bearer', r.chars(40, ALNUM))}&u=https%3A%2F%2Fapi 200`],
+  (r, s) => [`git clone using ${s('github-token', `${r.pick(['ghp', 'gho', 'ghs', 'ghu'])}_${r.chars(36, ALNUM)}`)} for org/repo`],
+  (r, s) => [`ci: GH_CREDENTIAL_HELPER returned ${s('github-pat', `github_pat_${r.chars(22, ALNUM)}_${r.chars(59, ALNUM)}`)}`],
+  (r, s) => [`alertmanager: slack receiver posting with ${s('slack-token', `${r.pick(['xoxb', 'xoxp'])}-${r.int(1e9, 9e9)}-${r.int(1e9, 9e9)}-${r.chars(24, ALNUM)}`)}`],
+  (r, s) => [`payments: stripe client initialised ${s('stripe-key', `sk_live_${r.chars(32, ALNUM)}`)} mode=live`],
+  (r, s) => [`gitlab-runner: registered runner with ${s('gitlab-token', `glpat-${r.chars(20, ALNUM + '-_')}`)}`],
+  (r, s) => [`maps-proxy: upstream https://maps.googleapis.com/maps/api/geocode/json?key=x&k2=${s('google-api-key', `AIza${r.chars(35, ALNUM + '-_')}`)}`],
+  (r, s) => [`ldap bind passwd: ${s('password-with-spaces', `${r.chars(9, ALNUM)}${r.int(0, 9)} ${r.chars(8, ALNUM)} ${r.chars(8, ALNUM)}`)}`],
   (r, s) => [`loaded private key: key="-----BEGIN PRIVATE KEY-----\\n${s('private-key-inline', r.chars(64, B64))}\\n${s('private-key-inline', r.chars(44, B64))}==\\n-----END PRIVATE KEY-----"`],
   (r, s) => {
     const label = r.pick(['RSA PRIVATE KEY', 'EC PRIVATE KEY', 'PRIVATE KEY', 'OPENSSH PRIVATE KEY', 'ENCRYPTED PRIVATE KEY']);
@@ -138,6 +155,18 @@ export function lookalikeCorpus(seed: number, count: number): LookalikeCorpus {
     () => v('prose', `level=info msg="passwd file updated" uid=${r.int(1000, 2000)}`),
     () => v('prose', `Using token file /var/lib/kubelet/pki/token-${r.int(1, 9)} for bootstrap, token_ttl=${r.int(1, 48)}h`),
     () => `audit: type=1400 apparmor="DENIED" profile="cri-containerd.apparmor.d" name="/proc/${r.int(1, 9999)}/attr" comm="runc" pid=${r.int(1, 9999)} uuid=${v('uuid', uuid())}`,
+    // Issue 17 look-alikes, one (or more) per new secret shape.
+    () => `E1127 04:00:01.000000 812 request.go:1] err="body: {\\"kind\\":\\"Status\\",\\"secretName\\":\\"${v('escaped-json-ref', `regcred-${r.chars(6, LOWER_ALNUM)}`)}\\"}"`,
+    () => `\x1b[32mINFO\x1b[0m \x1b[1mtoken\x1b[0m refreshed for ${v('ansi-prose', `system:serviceaccount:kube-system:sa-${r.chars(6, LOWER_ALNUM)}`)}`,
+    () => `pod\u200bUID=${v('zero-width-uuid', uuid())} phase=Running`,
+    () => `cache: connecting to ${v('redis-url', `redis://redis-master-${r.int(0, 9)}.cache.svc:6379/${r.int(0, 15)}`)}`,
+    () => `backup.sh[311]: + cp -pr /var/lib/mysql ${v('mysql-path', `/backup/mysql-${r.hex(8)}`)}`,
+    () => `backup.sh[311]: + mysql -h db.internal -P 3306 -u reader -p ${v('mysql-db', `ledger_${r.chars(5, LOWER_ALNUM)}`)}`,
+    () => `"HTTP" verb="GET" URI="${v('percent-url', `/ui?next=%2Fsettings%2Fpassword%3Ftab%3D${r.pick(['security', 'general', 'keys'])}`)}" latency="2ms"`,
+    () => `audit: ${v('percent-url', `/apis/authentication.k8s.io/v1/tokenreviews%3FdryRun%3D${r.pick(['All', 'None'])}`)} allowed`,
+    () => `lint: variable ${v('provider-prefix', `ghp_${r.chars(8, LOWER_ALNUM)}`)} shadows ${v('provider-prefix', `sk_live_mode`)} and ${v('provider-prefix', `glpat-${r.chars(6, LOWER_ALNUM)}`)}`,
+    () => `docs: keys look like ${v('provider-prefix', `AIza${r.chars(10, ALNUM)}`)} or ${v('provider-prefix', `xoxb-${r.int(10, 99)}`)}`,
+    () => v('prose', `password change requested for user ${r.pick(['alice', 'bob', 'carol'])} via portal`),
   ];
   for (let i = 0; i < count; i++) lines.push(makers[i % makers.length]!());
   return { lines, values };
