@@ -194,6 +194,7 @@ class DigestBuilder {
     const line = this.redactor.redactLine(raw.includes('\x1b') ? stripAnsi(raw) : raw);
     if (this.opts.recheckRedacted && this.redactor.lastLineChanged && !this.opts.recheckRedacted(line)) {
       this.redactor.forgetLastLine();
+      this.lineNo--; // not even a line number: record spans must not count it
       return;
     }
     if (this.opts.recheckRedacted) this.bytesKept += Buffer.byteLength(raw) + 1;
