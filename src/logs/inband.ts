@@ -35,13 +35,19 @@ const INBAND: [RegExp, InbandKind][] = [
   ],
 ];
 
+// The characters each INBAND pattern can start with (same order). Journal lines start with a month name
+// and files with arbitrary text: a line is only tested against the patterns that can match it.
+const INBAND_FIRST = ['-', 'l', 'o', 't', 'e', 'e', '-', '-', 'DNFSICj'];
+const INBAND_BY_FIRST: ([RegExp, InbandKind][] | undefined)[] = [];
+INBAND.forEach((entry, i) => {
+  for (const ch of INBAND_FIRST[i]!) (INBAND_BY_FIRST[ch.charCodeAt(0)] ??= []).push(entry);
+});
+
 /** Classifies one line of a journal answer; undefined for ordinary log lines. Cheap for log lines. */
 export function classifyInbandLine(line: string): InbandKind | undefined {
-  const c = line.charCodeAt(0);
-  // Journal lines start with a month name and files with arbitrary text: only test lines that can match.
-  if (c !== 45 /* - */ && c !== 108 /* l */ && c !== 111 /* o */ && c !== 116 /* t */ && c !== 101 /* e */ && c !== 68 /* D */ && c !== 78 /* N */ && c !== 83 /* S */ && c !== 70 /* F */ && c !== 73 /* I */ && c !== 67 /* C */ && c !== 106 /* j */)
-    return undefined;
-  for (const [re, kind] of INBAND) if (re.test(line)) return kind;
+  const candidates = INBAND_BY_FIRST[line.charCodeAt(0)];
+  if (candidates === undefined) return undefined;
+  for (const [re, kind] of candidates) if (re.test(line)) return kind;
   return undefined;
 }
 
@@ -50,6 +56,10 @@ export function classifyInbandLine(line: string): InbandKind | undefined {
  * not events. Everything else is classified as for Linux.
  */
 export function classifyWindowsInbandLine(line: string): InbandKind | undefined {
+  // Every line goes through here: one that starts with a printable ASCII character other than the
+  // first characters of the layout lines (P, T, -) cannot be layout, so no trim and no regexes.
+  const c = line.charCodeAt(0);
+  if (c > 32 && c < 127 && c !== 80 && c !== 84 && c !== 45) return classifyInbandLine(line);
   const t = line.trim();
   if (t === '') return 'table-format';
   if (/^ProviderName: /.test(t) || /^TimeCreated\s+Id\s+LevelDisplayName\s+Message$/.test(t) || /^-{5,}\s+-+\s+-+\s+-+$/.test(t)) return 'table-format';

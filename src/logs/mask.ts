@@ -44,12 +44,55 @@ function mayBePodName(w: string): boolean {
   return POD.test(w);
 }
 
+/**
+ * One char-code pass over a word with a digit, for the shapes most masked words have: 2 all digits,
+ * 3 a UUID (8-4-4-4-12 hex, any case), 1 lowercase hex with a letter (5 when that letter is only a
+ * final 'd' or 'b', which read as a duration or a byte count), 0 anything else.
+ */
+function hexShape(w: string): number {
+  const n = w.length;
+  if (n === 36 && w.charCodeAt(8) === 45 && w.charCodeAt(13) === 45 && w.charCodeAt(18) === 45 && w.charCodeAt(23) === 45) {
+    for (let i = 0; i < 36; i++) {
+      if (i === 8 || i === 13 || i === 18 || i === 23) continue;
+      const c = w.charCodeAt(i);
+      const l = c | 32;
+      if (!((c >= 48 && c <= 57) || (l >= 97 && l <= 102))) return 0;
+    }
+    return 3;
+  }
+  let letters = 0;
+  for (let i = 0; i < n; i++) {
+    const c = w.charCodeAt(i);
+    if (c >= 48 && c <= 57) continue;
+    if (c >= 97 && c <= 102) letters++;
+    else return 0;
+  }
+  if (letters === 0) return 2;
+  const last = w.charCodeAt(n - 1);
+  return letters === 1 && (last === 100 || last === 98) ? 5 : 1;
+}
+
+function hasDigitIn(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) return true;
+  }
+  return false;
+}
+
 function classify(w: string, hasDigit: boolean): string | undefined {
   if (!hasDigit) return mayBePodName(w) ? '<POD>' : undefined;
-  const c0 = w.charCodeAt(0);
-  // Container and image ids and UIDs are the commonest long words in node logs: test them first, so they
-  // do not fall through five number/time/address patterns on the way.
+  // Container and image ids and UIDs are the commonest long words in node logs: they are settled first.
+  // Shortcuts that give what the regex chain below gives for these shapes, without running it: a UUID
+  // is a UID and 32–64 lowercase hex an ID (the ID/UUID tests come first); then all digits are NUM, and
+  // other lowercase hex of 8+ with a letter is HEX (it cannot be a NUM, DUR, TIME, IP or VERSION).
   const n = w.length;
+  const shape = hexShape(w);
+  if (shape === 3) return '<UID>';
+  if (shape !== 0 && n >= 32 && n <= 64) return '<ID>';
+  if (shape === 2) return '<NUM>';
+  if (shape === 1 && n >= 8) return '<HEX>';
+  const c0 = w.charCodeAt(0);
   if (n >= 32) {
     if (n <= 71 && ID.test(w)) return '<ID>';
     if (n === 36 && UUID.test(w)) return '<UID>';
@@ -100,7 +143,7 @@ function maskWord(w: string, hasDigit: boolean, level: 0 | 1 | 2 = 0): string {
       if (!found) break;
       if (i > start) {
         const part = core.slice(start, i);
-        const m = maskWord(part, /\d/.test(part), level === 0 ? 1 : 2);
+        const m = maskWord(part, hasDigitIn(part), level === 0 ? 1 : 2);
         if (m !== part) changed = true;
         out += m;
       }
