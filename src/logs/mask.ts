@@ -41,6 +41,11 @@ function mayBePodName(w: string): boolean {
   const n = w.length;
   if (n < 7 || w.charCodeAt(n - 6) !== 45) return false;
   for (let i = n - 5; i < n; i++) if (!isK8sSuffixChar(w.charCodeAt(i))) return false;
+  // POD only has [a-z0-9.-]: "ns/name-x7k2p" is settled here, without the regex backtracking over it.
+  for (let i = 0; i < n - 6; i++) {
+    const c = w.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 46 || c === 45)) return false;
+  }
   return POD.test(w);
 }
 
@@ -105,7 +110,8 @@ function classify(w: string, hasDigit: boolean): string | undefined {
     if (IP.test(w) && (w.indexOf(':') < 0 || w.indexOf('.') > 0 || V6_HINT.test(w))) return '<IP>';
     if (VERSION.test(w)) return '<VER>';
   }
-  if ((n >= 8 || c0 === 48) && HEX.test(w)) return '<HEX>';
+  // Lowercase hex of 8+ was settled above: only the "0x…" form is left for HEX.
+  if (c0 === 48 && w.charCodeAt(1) === 120 && HEX.test(w)) return '<HEX>';
   if (c0 === 45 || c0 === 43 || c0 === 42 || c0 === 35) {
     if (NUM.test(w)) return '<NUM>';
   }
@@ -166,6 +172,13 @@ export const maskedSpans = { data: new Int32Array(3 * 256), count: 0 };
 export const lexiconScan = { hit: 0 };
 const { delta: LEX_DELTA, hit: LEX_HIT } = LEXICON_AUTOMATON;
 
+// Words repeat (k8s.io, cri-containerd, namespaces, image names) and a compound word costs several
+// regex tests: their masked forms are kept, a bounded number (cleared when full, so unique ids and
+// names cannot grow it). maskWord depends on the word alone, so the memo cannot change an answer.
+const MEMO_MAX_WORD = 64;
+const MEMO_SIZE = 4096;
+const wordMemo = new Map<string, string>();
+
 /**
  * Masks and tokenizes in one pass: returns the space-separated tokens of text[start..] with variable
  * words replaced. Doing both at once avoids building a masked string only to split it again.
@@ -194,7 +207,14 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
     if (k === 1) {
       if (wordStart >= 0 && (digit || dash)) {
         const w = text.slice(wordStart, i);
-        const m = maskWord(w, digit);
+        let m = w.length <= MEMO_MAX_WORD ? wordMemo.get(w) : undefined;
+        if (m === undefined) {
+          m = maskWord(w, digit);
+          if (w.length <= MEMO_MAX_WORD) {
+            if (wordMemo.size >= MEMO_SIZE) wordMemo.clear();
+            wordMemo.set(w, m);
+          }
+        }
         if (m !== w) {
           tok = copied < 0 ? text.slice(tokStart, wordStart) + m : tok + text.slice(copied, wordStart) + m;
           copied = i;
