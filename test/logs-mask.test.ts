@@ -20,3 +20,30 @@ describe('variable masking', () => {
     expect(maskTokens('')).toEqual([]);
   });
 });
+
+// The hot path settles ids, UUIDs, hex and numbers by character shape before the regex chain: these
+// are the shapes where the order of that chain decides (a hex-looking word that is really a byte count
+// or a duration), pinned to what the chain alone answered so a shortcut cannot answer differently.
+describe('variable masking: word shapes settled without the regex chain', () => {
+  it.each([
+    ['8720274b', '<NUM>'], // digits + b: a byte count, not hex
+    ['1234567d', '<DUR>'], // digits + d: days
+    ['1234567a', '<HEX>'],
+    ['12345678', '<NUM>'],
+    ['deadbeef1', '<HEX>'],
+    ['0xDEADbeef', '<HEX>'],
+    ['0x', '0x'],
+    ['3F2C1E9A-1B2C-4D5E-8F90-A1B2C3D4E5F6', '<UID>'],
+    ['3f2c1e9a-1b2c-4d5e-8f90-a1b2c3d4e5fg', '<HEX>-1b2c-4d5e-8f90-a1b2c3d4e5fg'],
+    ['a'.repeat(31) + '1', '<ID>'],
+    ['a'.repeat(63) + '1', '<ID>'],
+    ['a'.repeat(64) + '1', '<HEX>'],
+    ['A'.repeat(31) + '1', 'A'.repeat(31) + '1'],
+    ['payments/worker-bngz9', 'payments/<POD>'],
+    ['payments_worker-bngz9', 'payments_worker-bngz9'],
+  ])('%s → %s', (input, expected) => {
+    // Twice: the second answer comes from the memo of masked words.
+    expect(maskVariables(input)).toBe(expected);
+    expect(maskVariables(input)).toBe(expected);
+  });
+});
