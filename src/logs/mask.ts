@@ -20,9 +20,6 @@ const TIME = /^(?:\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:
 const DUR = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|min|sec|secs)(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))*$/;
 const HEX = /^(?:0x[0-9a-fA-F]+|(?=[0-9a-f]*[a-f])[0-9a-f]{8,})$/;
 const NUM = /^[-+*#]?\d+(?:\.\d+)?(?:[KMGTPkmgtp]i?[Bb]?|[Bb]|%|bytes)?$/;
-// Kubernetes generated name suffixes use an alphabet without vowels, which keeps real words out.
-const POD = /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?:-[bcdfghjklmnpqrstvwxz2456789]{6,10})?-[bcdfghjklmnpqrstvwxz2456789]{5}$/;
-
 // Character classes for the word scanner: 1 ends a word (whitespace and the punctuation around values
 // in klog/logfmt/JSON), 2 digit, 3 '-'. A table lookup keeps the per-character cost to one load.
 const CLASS = new Uint8Array(65536);
@@ -37,16 +34,23 @@ function isK8sSuffixChar(c: number): boolean {
   return c !== 101 && c !== 105 && c !== 111 && c !== 117 && c !== 121;
 }
 
+/** A generated pod name: Kubernetes name suffixes use an alphabet without vowels, which keeps real words out. */
 function mayBePodName(w: string): boolean {
   const n = w.length;
   if (n < 7 || w.charCodeAt(n - 6) !== 45) return false;
   for (let i = n - 5; i < n; i++) if (!isK8sSuffixChar(w.charCodeAt(i))) return false;
-  // POD only has [a-z0-9.-]: "ns/name-x7k2p" is settled here, without the regex backtracking over it.
+  // A pod name only has [a-z0-9.-]: "ns/name-x7k2p" is not one (its parts are tried separately).
   for (let i = 0; i < n - 6; i++) {
     const c = w.charCodeAt(i);
     if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 46 || c === 45)) return false;
   }
-  return POD.test(w);
+  // The rest of the pod-name shape ^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?:-[…]{6,10})?-[…]{5}$: the name
+  // before the suffix starts and ends with a letter or digit (a ReplicaSet hash suffix is such a name too).
+  return isLowerAlnum(w.charCodeAt(0)) && isLowerAlnum(w.charCodeAt(n - 7));
+}
+
+function isLowerAlnum(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
 }
 
 /**
