@@ -177,9 +177,10 @@ export const lexiconScan = { hit: 0 };
 const { delta: LEX_DELTA, hit: LEX_HIT } = LEXICON_AUTOMATON;
 
 // Words repeat (k8s.io, cri-containerd, namespaces, image names) and a compound word costs several
-// regex tests: their masked forms are kept, a bounded number (cleared when full, so unique ids and
-// names cannot grow it). maskWord depends on the word alone, so the memo cannot change an answer.
-const MEMO_MAX_WORD = 64;
+// regex tests: their masked forms are kept, a bounded number (cleared when full, so unique names cannot
+// grow it). Ids and UUIDs (32+ characters) are unique in real logs and settled cheaply by hexShape:
+// they stay out. maskWord depends on the word alone, so the memo cannot change an answer.
+const MEMO_MAX_WORD = 31;
 const MEMO_SIZE = 4096;
 const wordMemo = new Map<string, string>();
 
