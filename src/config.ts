@@ -27,6 +27,9 @@ export interface ServerConfig {
   allowedHosts?: string;
   maxSessions: number;
   maxSessionsPerClient: number;
+  sessionEvictIdleMs: number;
+  httpHeaderTimeoutMs: number;
+  httpBodyTimeoutMs: number;
   defaultTailLines: number;
   defaultWindowMs: number;
   maxTailLines: number;
@@ -67,6 +70,9 @@ export const OPTION_DEFS: readonly OptionDef[] = [
   { key: 'allowedHosts', flag: '--allowed-hosts', env: 'KUBE_NODE_LOGS_ALLOWED_HOSTS', kind: 'string', default: undefined, help: 'HTTP transport: extra Host header names to accept, comma-separated (e.g. the Service DNS name); loopback names and --host are always accepted' },
   { key: 'maxSessions', flag: '--max-sessions', env: 'KUBE_NODE_LOGS_MAX_SESSIONS', kind: 'int', default: 100, min: 1, max: 100000, help: 'HTTP transport: most open MCP sessions; at the cap the least recently used one idle for a minute makes room' },
   { key: 'maxSessionsPerClient', flag: '--max-sessions-per-client', env: 'KUBE_NODE_LOGS_MAX_SESSIONS_PER_CLIENT', kind: 'int', default: 50, min: 1, max: 100000, help: 'HTTP transport: most open MCP sessions per client address; past it the client\'s own least recently used session makes room (behind a proxy every client shares its address: raise it to --max-sessions)' },
+  { key: 'sessionEvictIdleMs', flag: '--session-evict-idle', env: 'KUBE_NODE_LOGS_SESSION_EVICT_IDLE', kind: 'duration', default: '60s', min: 1000, help: 'HTTP transport: at --max-sessions, the least recently used session idle at least this long makes room for a new one (else the new one gets 503 with Retry-After)' },
+  { key: 'httpHeaderTimeoutMs', flag: '--http-header-timeout', env: 'KUBE_NODE_LOGS_HTTP_HEADER_TIMEOUT', kind: 'duration', default: '15s', min: 100, help: 'HTTP transport: request headers must arrive within this (else 408 and the connection is closed)' },
+  { key: 'httpBodyTimeoutMs', flag: '--http-body-timeout', env: 'KUBE_NODE_LOGS_HTTP_BODY_TIMEOUT', kind: 'duration', default: '30s', min: 100, help: 'HTTP transport: a request body must arrive within this after its headers (else 408 and the connection is closed)' },
   { key: 'defaultTailLines', flag: '--default-tail-lines', env: 'KUBE_NODE_LOGS_DEFAULT_TAIL_LINES', kind: 'int', default: 2000, min: 1, max: 100000, help: 'tailLines sent when a call gives neither tailLines nor a time window' },
   { key: 'defaultWindowMs', flag: '--default-window', env: 'KUBE_NODE_LOGS_DEFAULT_WINDOW', kind: 'duration', default: '1h', min: 1000, help: 'window read before untilTime when a call gives only untilTime' },
   { key: 'maxTailLines', flag: '--max-tail-lines', env: 'KUBE_NODE_LOGS_MAX_TAIL_LINES', kind: 'int', default: 20000, min: 1, max: 100000, help: 'largest tailLines sent to a kubelet in format "lines" (larger requests are clamped, with a notice)' },

@@ -10,6 +10,7 @@ import { RequestScheduler, type NodeScheduler } from './limits/scheduler.js';
 import { LimitStore, isLimitStoreError } from './limits/limit-store.js';
 import { ClusterScheduler, clusterKeyPrefix } from './limits/cluster-scheduler.js';
 import { ClusterSessions } from './http/cluster-sessions.js';
+import { DEFAULT_SESSION_POLICY } from './http/sessions.js';
 import { Metrics } from './metrics.js';
 import { SupportCache } from './nodelogs/support-cache.js';
 import fs from 'node:fs';
@@ -124,7 +125,18 @@ async function main(): Promise<number> {
       log,
     });
     metrics.clusterRunning = () => clusterScheduler.clusterRunning();
-    const sessions = new ClusterSessions(store.client, prefix, 30 * 60_000, (op) => metrics.limitStoreErrors.inc({ op }), () => store.up);
+    const sessions = new ClusterSessions(
+      store.client,
+      prefix,
+      { ...DEFAULT_SESSION_POLICY, maxSessions: config.maxSessions, maxPerClient: config.maxSessionsPerClient, evictIdleMs: config.sessionEvictIdleMs },
+      (op) => metrics.limitStoreErrors.inc({ op }),
+      () => store.up,
+      // Events are this replica's; the open count is cluster-wide.
+      (event, open) => {
+        metrics.httpSessionEvents.inc({ event });
+        if (open !== undefined) metrics.httpSessionsOpen.set(open);
+      },
+    );
     cluster = { store, scheduler: clusterScheduler, sessions };
     process.on('unhandledRejection', (reason) => {
       if (isLimitStoreError(reason)) {
@@ -175,6 +187,9 @@ async function main(): Promise<number> {
         makeServer: () => createServer(shared),
         maxSessions: config.maxSessions,
         maxSessionsPerClient: config.maxSessionsPerClient,
+        sessionEvictIdleMs: config.sessionEvictIdleMs,
+        headersTimeoutMs: config.httpHeaderTimeoutMs,
+        bodyTimeoutMs: config.httpBodyTimeoutMs,
         metrics,
         log,
         cluster: cluster && { sessions: cluster.sessions },

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { planAdmission, SessionTable, type SessionEvent, type SessionPolicy } from './sessions.js';
 
 /** A request running on this replica that a cancel (from any replica) can reach. */
 export interface InflightHandle {
@@ -15,12 +16,52 @@ interface CancelMessage {
   reason?: string;
 }
 
+export type Created = { ok: true; sid: string } | { ok: false; retryAfterSeconds: number; message: string };
+
+// Both in one step, so a session and its places in the sets never disagree. Keys of older replicas
+// (a string, not a hash) are touched and ended all the same.
+const TOUCH = `
+if redis.call('pexpire', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('zadd', KEYS[2], 'XX', ARGV[2], ARGV[3])
+if redis.call('type', KEYS[1]).ok == 'hash' then
+  local ck = redis.call('hget', KEYS[1], 'ck')
+  if ck then
+    redis.call('zadd', ck, 'XX', ARGV[2], ARGV[3])
+    redis.call('pexpire', ck, ARGV[1])
+  end
+end
+return 1`;
+
+const END = `
+local ck = false
+if redis.call('type', KEYS[1]).ok == 'hash' then ck = redis.call('hget', KEYS[1], 'ck') end
+local n = redis.call('del', KEYS[1])
+redis.call('zrem', KEYS[2], ARGV[1])
+if ck then redis.call('zrem', ck, ARGV[1]) end
+return {n, redis.call('zcard', KEYS[2])}`;
+
+/** A pipeline or MULTI reply's value, or its error thrown. */
+function result(r: [Error | null, unknown]): unknown {
+  if (r[0]) throw r[0];
+  return r[1];
+}
+
+function clean(info: object): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(info)) if (v !== undefined) out[k] = String(v);
+  return out;
+}
+
 /** How long a cancel that found no request here is remembered, in case it overtook its request. */
 const TOMBSTONE_MS = 10_000;
 
 /**
  * Sessions and cancellations shared by every replica behind one Service, kept in Redis:
- * - a session is a key `<prefix>:session:<id>` with an idle expiry, minted by us at initialize;
+ * - a session is a hash `<prefix>:session:<id>` with an idle expiry, minted by us at initialize, and a
+ *   member of `<prefix>:sessions` and `<prefix>:sessions:client:<address>` (sorted by last use), so the
+ *   session rules of single-replica mode (planAdmission: a cap, idle eviction at the cap, a bound per
+ *   client) hold cluster-wide; admission reads, decides and writes under WATCH, so replicas admitting at
+ *   the same moment cannot both take the last place;
  * - a notifications/cancelled or a DELETE reaching any replica is published on `<prefix>:cancel`, and the
  *   replica running the request aborts it (the kubelet request included) and closes its response stream.
  */
@@ -30,18 +71,32 @@ export class ClusterSessions {
   private readonly tombstones = new Map<string, number>();
   private subscribed = false;
   private readonly channel: string;
-  /** Sessions minted while Redis could not store them: stored on their next request here instead of 404. */
-  private readonly unstored = new Map<string, number>();
+  /**
+   * Sessions minted while Redis could not store them (the client then learns from its tool calls what is
+   * wrong): admitted on their next request here once Redis answers, else 404. The same rules bound them
+   * here meanwhile, per replica.
+   */
+  private readonly unstored: SessionTable<null>;
+  /** WATCH is per connection: admissions get their own, one at a time on this replica. */
+  private txn?: Redis;
+  private admitting: Promise<unknown> = Promise.resolve();
+  private readonly allKey: string;
 
   constructor(
     private readonly client: Redis,
     private readonly prefix: string,
-    private readonly idleMs: number,
+    readonly policy: SessionPolicy,
     private readonly onError: (op: string, err: unknown) => void = () => undefined,
     /** The limit store's breaker: while it is open, nothing waits on Redis (a paused Redis would cost each request the command timeout). */
     private readonly storeUp: () => boolean = () => true,
+    /** Session events (as in single-replica mode) and, when known, the sessions open cluster-wide. */
+    private readonly onEvent: (e: SessionEvent, open?: number) => void = () => undefined,
+    /** Bound on one admission, all its Redis round trips together. */
+    private readonly admitTimeoutMs = 5000,
   ) {
     this.channel = `${prefix}:cancel`;
+    this.allKey = `${prefix}:sessions`;
+    this.unstored = new SessionTable<null>(policy, () => undefined);
     // Its own connection: a subscribed connection can run nothing else. Queued while offline, and ioredis
     // subscribes again by itself after a reconnect.
     this.subscriber = client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName: 'kube-node-logs-mcp-cancel' });
@@ -64,38 +119,127 @@ export class ClusterSessions {
     return `${this.prefix}:session:${sid}`;
   }
 
-  /**
-   * Mints a session. When Redis is unreachable the id is still handed out (sessions hold no state we
-   * need); once Redis answers again the client gets 404 and re-initializes, as the spec has it.
-   */
-  async create(info: { protocolVersion?: string; client?: string }): Promise<string> {
-    const sid = randomUUID();
-    const stored = this.storeUp() && (await this.store(sid, info));
-    if (!stored) {
-      const now = Date.now();
-      for (const [id, at] of this.unstored) if (now - at > this.idleMs || this.unstored.size > 10_000) this.unstored.delete(id);
-      this.unstored.set(sid, now);
-    }
-    return sid;
+  private clientKey(client: string): string {
+    return `${this.prefix}:sessions:client:${client}`;
   }
 
-  private async store(sid: string, info: object): Promise<boolean> {
+  /**
+   * Mints a session for `client` (its address) under the session rules, evicting as they say, or says
+   * why not and when to retry. When Redis is unreachable the id is still handed out (sessions hold no
+   * state we need; tool calls say what is wrong), bounded by the same rules on this replica alone.
+   */
+  async create(info: { protocolVersion?: string; clientName?: string }, client: string): Promise<Created> {
+    const sid = randomUUID();
+    if (this.storeUp()) {
+      const r = await this.admit(sid, client, info);
+      if (r !== 'unavailable') return r;
+    }
+    this.unstored.sweep();
+    const local = this.unstored.admit(client);
+    if (!local.ok) return local;
+    this.unstored.add(sid, client, null);
+    return { ok: true, sid };
+  }
+
+  /** One admission at a time per replica (their WATCH shares a connection), each bounded in time. */
+  private admit(sid: string, client: string, info: object): Promise<Created | 'unavailable'> {
+    const run = this.admitting.then(() => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.admitTimeoutMs)));
+      return Promise.race([this.admitOnce(sid, client, info), timeout]).then((r) => {
+        clearTimeout(timer);
+        if (r !== 'timeout') return r;
+        this.onError('session', new Error(`session admission took over ${this.admitTimeoutMs} ms`));
+        this.resetTxn();
+        return 'unavailable' as const;
+      });
+    });
+    this.admitting = run.catch(() => undefined);
+    return run;
+  }
+
+  private resetTxn(): void {
+    this.txn?.disconnect();
+    this.txn = undefined;
+  }
+
+  private async admitOnce(sid: string, client: string, info: object): Promise<Created | 'unavailable'> {
+    const all = this.allKey;
+    const mine = this.clientKey(client);
+    const idleMs = this.policy.idleMs;
     try {
-      await this.client.set(this.key(sid), JSON.stringify({ ...info, created: new Date().toISOString() }), 'PX', this.idleMs);
-      return true;
+      const txn = (this.txn ??= this.newTxn());
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const now = Date.now();
+        // Ids of sessions whose key expired (idle past idleMs) stay in the sets: drop them first.
+        const pruned = await txn.multi().zremrangebyscore(all, '-inf', now - idleMs).zremrangebyscore(mine, '-inf', now - idleMs).exec();
+        const expired = Number(pruned?.[0]?.[1] ?? 0);
+        for (let i = 0; i < expired; i++) this.onEvent('expired');
+        await txn.watch(all, mine);
+        const [total, count, myOldest, oldest] = (await txn.pipeline().zcard(all).zcard(mine).zrange(mine, 0, 0).zrange(all, 0, 1, 'WITHSCORES').exec())!.map(result);
+        const flat = oldest as string[];
+        const candidates = [0, 2].filter((i) => i < flat.length).map((i) => ({ id: flat[i]!, lastSeen: Number(flat[i + 1]) }));
+        const plan = planAdmission(this.policy, { total: total as number, mine: count as number, myOldest: (myOldest as string[])[0], oldest: candidates }, now);
+        if (!plan.ok) {
+          await txn.unwatch();
+          this.onEvent(plan.event, total as number);
+          return { ok: false, retryAfterSeconds: plan.retryAfterSeconds, message: plan.message };
+        }
+        // An idle-evicted session belongs to some other client, whose set must forget it too.
+        const owners = plan.evict.length ? ((await txn.pipeline(plan.evict.map((e) => ['hget', this.key(e.id), 'ck'])).exec())!.map(result) as (string | null)[]) : [];
+        const m = txn.multi();
+        plan.evict.forEach((e, i) => {
+          m.del(this.key(e.id)).zrem(all, e.id);
+          const owner = e.why === 'evicted-per-client' ? mine : owners[i];
+          if (owner) m.zrem(owner, e.id);
+        });
+        m.hset(this.key(sid), { ...clean(info), address: client, ck: mine, created: new Date(now).toISOString() })
+          .pexpire(this.key(sid), idleMs)
+          .zadd(all, now, sid)
+          .zadd(mine, now, sid)
+          .pexpire(mine, idleMs)
+          .zcard(all);
+        const done = await m.exec();
+        if (done === null) continue; // another replica changed the sets meanwhile: look again
+        const open = Number(result(done[done.length - 1]!));
+        for (const e of plan.evict) {
+          this.onEvent(e.why, open);
+          await this.publish({ sid: e.id, reason: `session ended: ${e.why === 'evicted-idle' ? 'evicted (idle) to make room' : 'the client opened too many sessions'}` });
+        }
+        this.onEvent('opened', open);
+        return { ok: true, sid };
+      }
+      return { ok: false, retryAfterSeconds: 1, message: 'Too many sessions opening at once across replicas; retry in 1 s (Retry-After).' };
     } catch (err) {
       this.onError('session', err);
-      return false;
+      this.resetTxn();
+      return 'unavailable';
     }
   }
 
-  /** Refreshes the idle expiry: 'unknown' → 404; 'unavailable' when Redis cannot tell (the request proceeds). */
-  async touch(sid: string): Promise<'ok' | 'unknown' | 'unavailable'> {
-    if (!this.storeUp()) return 'unavailable';
+  private newTxn(): Redis {
+    const txn = this.client.duplicate({ connectionName: 'kube-node-logs-mcp-sessions' });
+    txn.on('error', (err: Error) => this.onError('session', err));
+    return txn;
+  }
+
+  /**
+   * Marks a session used (every request on it) and refreshes its idle expiry: 'unknown' → 404;
+   * 'unavailable' when Redis cannot tell (the request proceeds).
+   */
+  async touch(sid: string, client: string): Promise<'ok' | 'unknown' | 'unavailable'> {
+    if (!this.storeUp()) {
+      this.unstored.touch(sid);
+      return 'unavailable';
+    }
     try {
-      if ((await this.client.pexpire(this.key(sid), this.idleMs)) === 1) return 'ok';
-      if (this.unstored.delete(sid) && (await this.store(sid, { note: 'minted while Redis was unreachable' }))) return 'ok';
-      return 'unknown';
+      const found = (await this.client.eval(TOUCH, 2, this.key(sid), this.allKey, this.policy.idleMs, Date.now(), sid)) as number;
+      if (found === 1) return 'ok';
+      if (!this.unstored.ids().includes(sid)) return 'unknown';
+      // Minted while Redis was away: it takes its place under the cluster-wide rules now, or goes.
+      this.unstored.delete(sid);
+      const r = await this.admit(sid, client, { note: 'minted while Redis was unreachable' });
+      return r === 'unavailable' ? 'unavailable' : r.ok ? 'ok' : 'unknown';
     } catch (err) {
       this.onError('session', err);
       return 'unavailable';
@@ -104,15 +248,16 @@ export class ClusterSessions {
 
   /** Ends a session and cancels its in-flight requests on every replica. */
   async end(sid: string): Promise<'ok' | 'unknown' | 'unavailable'> {
-    this.unstored.delete(sid);
+    const wasUnstored = this.unstored.delete(sid) !== undefined;
     if (!this.storeUp()) {
       this.deliver(JSON.stringify({ sid }));
       return 'unavailable';
     }
     try {
-      const n = await this.client.del(this.key(sid));
+      const n = (await this.client.eval(END, 2, this.key(sid), this.allKey, sid)) as [number, number];
       await this.publish({ sid });
-      return n === 1 ? 'ok' : 'unknown';
+      if (n[0] === 1) this.onEvent('closed', n[1]);
+      return n[0] === 1 || wasUnstored ? 'ok' : 'unknown';
     } catch (err) {
       this.onError('session', err);
       this.deliver(JSON.stringify({ sid }));
@@ -176,6 +321,7 @@ export class ClusterSessions {
 
   async close(): Promise<void> {
     this.subscriber.disconnect();
+    this.resetTxn();
   }
 }
 

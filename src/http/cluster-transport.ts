@@ -18,6 +18,8 @@ export interface ClusterMcpDeps {
   /** Requests in flight on this replica before new ones get 503. */
   maxInflight?: number;
   readBody: (req: http.IncomingMessage) => Promise<{ ok: true; body: unknown } | { ok: false; status: number; message: string }>;
+  /** Answers a body readBody refused (a 408 also closes the connection), as in single-replica mode. */
+  refuseBody: (req: http.IncomingMessage, res: http.ServerResponse, refused: { status: number; message: string }) => void;
   rpcError: (res: http.ServerResponse, status: number, message: string, headers?: Record<string, string>) => void;
 }
 
@@ -50,18 +52,21 @@ export function clusterMcpHandler(deps: ClusterMcpDeps): { handle(req: http.Inco
     }
     if (req.method !== 'POST') return rpcError(res, 405, 'Method not allowed.', { Allow: 'POST, DELETE' });
     const parsed = await deps.readBody(req);
-    if (!parsed.ok) return rpcError(res, parsed.status, parsed.message);
+    if (!parsed.ok) return deps.refuseBody(req, res, parsed);
+    const client = req.socket.remoteAddress ?? 'unknown';
     const batch = Array.isArray(parsed.body);
     const messages = (batch ? parsed.body : [parsed.body]) as JSONRPCMessage[];
     let sid: string;
     if (messages.some((m) => isInitializeRequest(m))) {
       if (messages.length !== 1) return rpcError(res, 400, 'initialize must be sent alone.');
       const params = (messages[0] as { params?: { protocolVersion?: string; clientInfo?: { name?: string } } }).params;
-      sid = await sessions.create({ protocolVersion: params?.protocolVersion, client: params?.clientInfo?.name });
+      const created = await sessions.create({ protocolVersion: params?.protocolVersion, clientName: params?.clientInfo?.name }, client);
+      if (!created.ok) return rpcError(res, 503, created.message, { 'Retry-After': String(created.retryAfterSeconds) });
+      sid = created.sid;
       res.setHeader('Mcp-Session-Id', sid);
     } else {
       if (!sessionId) return rpcError(res, 400, 'Missing Mcp-Session-Id header: the first request must be initialize.');
-      if (sessionId === 'unknown' || (await sessions.touch(sessionId)) === 'unknown') return rpcError(res, 404, 'Unknown or expired session: start a new one with initialize.');
+      if (sessionId === 'unknown' || (await sessions.touch(sessionId, client)) === 'unknown') return rpcError(res, 404, 'Unknown or expired session: start a new one with initialize.');
       sid = sessionId;
     }
     // A cancel can land on any replica: it goes to whichever one runs the request.

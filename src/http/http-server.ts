@@ -197,6 +197,15 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     if (s) await closeTransport(s);
   };
 
+  const refuseBody = (req: http.IncomingMessage, res: http.ServerResponse, refused: { status: number; message: string }): void => {
+    if (refused.status !== 408) return rpcError(res, refused.status, refused.message);
+    // The rest of a slow body is not read: the connection cannot carry another request.
+    metrics?.httpRequestTimeouts.inc({ phase: 'body' });
+    res.setHeader('Connection', 'close');
+    rpcError(res, 408, refused.message);
+    res.once('finish', () => req.socket.destroy());
+  };
+
   const sweeper = setInterval(() => {
     const now = Date.now();
     sessions.sweep(now);
@@ -235,16 +244,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     const sessionId = req.headers['mcp-session-id'] as string | undefined;
     if (req.method === 'POST') {
       const parsed = await readBody(req, maxBody, bodyTimeoutMs);
-      if (!parsed.ok) {
-        if (parsed.status === 408) {
-          metrics?.httpRequestTimeouts.inc({ phase: 'body' });
-          res.setHeader('Connection', 'close');
-          rpcError(res, 408, parsed.message);
-          res.once('finish', () => req.socket.destroy());
-          return;
-        }
-        return rpcError(res, parsed.status, parsed.message);
-      }
+      if (!parsed.ok) return refuseBody(req, res, parsed);
       if (sessionId) {
         const s = sessions.touch(sessionId);
         if (!s) return rpcError(res, 404, 'Unknown or expired session: start a new one with initialize.');
@@ -281,7 +281,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     return rpcError(res, 405, 'Method not allowed.', { Allow: 'GET, POST, DELETE' });
   };
 
-  const cluster = opts.cluster && clusterMcpHandler({ ...opts.cluster, makeServer: opts.makeServer, readBody: (req) => readBody(req, maxBody, bodyTimeoutMs), rpcError });
+  const cluster = opts.cluster && clusterMcpHandler({ ...opts.cluster, makeServer: opts.makeServer, readBody: (req) => readBody(req, maxBody, bodyTimeoutMs), refuseBody, rpcError });
 
   // connectionsCheckingInterval: how often Node enforces headersTimeout/requestTimeout (default 30 s).
   const server = http.createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {

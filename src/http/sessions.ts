@@ -6,6 +6,7 @@
  *   session makes room, so one client cannot fill the table;
  * - at `maxSessions`, the least recently used session idle for at least `evictIdleMs` makes room;
  * - only when every session is busier than that is a new one refused, with the wait until one can go.
+ * `planAdmission` is the decision; SessionTable applies it in memory, ClusterSessions in Redis.
  */
 
 export interface SessionPolicy {
@@ -70,26 +71,15 @@ export class SessionTable<S> {
    * to retry. Call right before opening the session; `add` it once it has an id.
    */
   admit(client: string, now = Date.now()): Admission {
-    const p = this.policy;
-    const evicted: string[] = [];
-    const mine = [...this.entries].filter(([, e]) => e.client === client);
-    if (mine.length >= p.maxPerClient) {
-      // The client's own least recently used session goes, whatever its idle time: a client that opens
-      // more than its share is recycling its own sessions, never anyone else's.
-      const [id] = lru(mine)!;
-      this.evict(id, 'evicted-per-client');
-      evicted.push(id);
+    const all = [...this.entries].map(([id, e]) => ({ id, client: e.client, lastSeen: e.lastSeen }));
+    const mine = all.filter((e) => e.client === client);
+    const plan = planAdmission(this.policy, { total: all.length, mine: mine.length, myOldest: oldest(mine, 1)[0]?.id, oldest: oldest(all, 2) }, now);
+    if (!plan.ok) {
+      this.onEvent(plan.event);
+      return { ok: false, reason: plan.reason, retryAfterSeconds: plan.retryAfterSeconds, message: plan.message };
     }
-    if (this.entries.size >= p.maxSessions) {
-      const oldest = lru([...this.entries]);
-      if (!oldest) return this.refuse('full', 1);
-      const [id, e] = oldest;
-      const idle = now - e.lastSeen;
-      if (idle < p.evictIdleMs) return this.refuse('full', Math.ceil((p.evictIdleMs - idle) / 1000));
-      this.evict(id, 'evicted-idle');
-      evicted.push(id);
-    }
-    return { ok: true, evicted };
+    for (const { id, why } of plan.evict) this.evict(id, why);
+    return { ok: true, evicted: plan.evict.map((e) => e.id) };
   }
 
   add(id: string, client: string, value: S, now = Date.now()): void {
@@ -118,21 +108,62 @@ export class SessionTable<S> {
     this.onEvent(why);
     this.close(id, e.value, why);
   }
-
-  private refuse(reason: 'full' | 'per-client', retryAfterSeconds: number): Admission {
-    this.onEvent(reason === 'full' ? 'refused-full' : 'refused-per-client');
-    const wait = Math.max(1, retryAfterSeconds);
-    return {
-      ok: false,
-      reason,
-      retryAfterSeconds: wait,
-      message: `Too many open sessions (${this.policy.maxSessions}), all of them active within the last ${Math.round(this.policy.evictIdleMs / 1000)} s; retry in ${wait} s (Retry-After), or close sessions you no longer use (HTTP DELETE with their Mcp-Session-Id).`,
-    };
-  }
 }
 
-function lru<S>(list: [string, Entry<S>][]): [string, Entry<S>] | undefined {
-  let best: [string, Entry<S>] | undefined;
-  for (const x of list) if (!best || x[1].lastSeen < best[1].lastSeen) best = x;
-  return best;
+/** What admission needs to know about the open sessions, however they are stored. */
+export interface SessionView {
+  /** Sessions open, all clients. */
+  total: number;
+  /** Sessions of the client asking. */
+  mine: number;
+  /** The client's least recently used session. */
+  myOldest?: string;
+  /** The two least recently used sessions of all, least recent first. */
+  oldest: { id: string; lastSeen: number }[];
+}
+
+export type AdmissionPlan =
+  | { ok: true; evict: { id: string; why: 'evicted-idle' | 'evicted-per-client' }[] }
+  | { ok: false; reason: 'full' | 'per-client'; event: SessionEvent; retryAfterSeconds: number; message: string };
+
+/**
+ * The rules above as a decision on a snapshot, so the in-memory table and the Redis-backed cluster table
+ * (which applies the plan atomically) hold the same policy.
+ */
+export function planAdmission(p: SessionPolicy, view: SessionView, now: number): AdmissionPlan {
+  const evict: { id: string; why: 'evicted-idle' | 'evicted-per-client' }[] = [];
+  let total = view.total;
+  if (view.mine >= p.maxPerClient && view.myOldest !== undefined) {
+    // The client's own least recently used session goes, whatever its idle time: a client that opens
+    // more than its share is recycling its own sessions, never anyone else's.
+    evict.push({ id: view.myOldest, why: 'evicted-per-client' });
+    total--;
+  }
+  if (total >= p.maxSessions) {
+    const lru = view.oldest.find((o) => o.id !== view.myOldest || evict.length === 0);
+    if (!lru) return refusal(p, 1);
+    const idle = now - lru.lastSeen;
+    if (idle < p.evictIdleMs) return refusal(p, Math.ceil((p.evictIdleMs - idle) / 1000));
+    evict.push({ id: lru.id, why: 'evicted-idle' });
+  }
+  return { ok: true, evict };
+}
+
+function refusal(p: SessionPolicy, retryAfterSeconds: number): AdmissionPlan {
+  const wait = Math.max(1, retryAfterSeconds);
+  return {
+    ok: false,
+    reason: 'full',
+    event: 'refused-full',
+    retryAfterSeconds: wait,
+    message: `Too many open sessions (${p.maxSessions}), all of them active within the last ${Math.round(p.evictIdleMs / 1000)} s; retry in ${wait} s (Retry-After), or close sessions you no longer use (HTTP DELETE with their Mcp-Session-Id).`,
+  };
+}
+
+/** The n least recently used. */
+function oldest<T extends { id: string; lastSeen: number }>(list: T[], n: number): { id: string; lastSeen: number }[] {
+  return [...list]
+    .sort((a, b) => a.lastSeen - b.lastSeen)
+    .slice(0, n)
+    .map(({ id, lastSeen }) => ({ id, lastSeen }));
 }
