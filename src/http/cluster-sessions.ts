@@ -168,7 +168,7 @@ export class ClusterSessions {
     const mine = this.clientKey(client);
     const idleMs = this.policy.idleMs;
     try {
-      const txn = (this.txn ??= this.newTxn());
+      const txn = await this.connectedTxn();
       for (let attempt = 0; attempt < 10; attempt++) {
         const now = Date.now();
         // Ids of sessions whose key expired (idle past idleMs) stay in the sets: drop them first.
@@ -217,9 +217,18 @@ export class ClusterSessions {
     }
   }
 
-  private newTxn(): Redis {
-    const txn = this.client.duplicate({ connectionName: 'kube-node-logs-mcp-sessions' });
-    txn.on('error', (err: Error) => this.onError('session', err));
+  /** The admission connection, once connected (commands are not queued offline; the admission's bound covers the wait). */
+  private async connectedTxn(): Promise<Redis> {
+    if (!this.txn) {
+      this.txn = this.client.duplicate({ connectionName: 'kube-node-logs-mcp-sessions' });
+      this.txn.on('error', (err: Error) => this.onError('session', err));
+    }
+    const txn = this.txn;
+    if (txn.status !== 'ready')
+      await new Promise((resolve) => {
+        txn.once('ready', resolve);
+        txn.once('end', resolve); // reset meanwhile: the next command fails, and says why
+      });
     return txn;
   }
 

@@ -12,9 +12,14 @@ export interface ProxiedRequest {
 /**
  * A load balancer without affinity: every HTTP request goes to the next replica in turn (not every
  * connection: keep-alive does not pin a client). A replica that refuses the connection is skipped, as a
- * balancer with passive health checks would. Streams (SSE) are piped through as they come.
+ * balancer with passive health checks would. Streams (SSE) are piped through as they come. With
+ * `keepClientAddress`, the replica sees the client's own address (as behind a Kubernetes Service, whose
+ * kube-proxy rewrites only the destination): clients on 127.0.0.2, 127.0.0.3… are told apart.
+ * Bodies are read whole before forwarding (to retry a refused connection), so a slow body never reaches a replica slowly.
  */
 export class RoundRobinProxy {
+  constructor(private readonly opts: { keepClientAddress?: boolean } = {}) {}
+
   readonly log: ProxiedRequest[] = [];
   targets: (number | undefined)[] = [];
   private next = 0;
@@ -53,7 +58,8 @@ export class RoundRobinProxy {
       if (port === undefined) continue;
       const entry: ProxiedRequest = { target: index, method: req.method ?? '', rpc, done: false };
       const ok = await new Promise<boolean>((resolve) => {
-        const up = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers, agent: false }, (upRes) => {
+        const localAddress = this.opts.keepClientAddress ? req.socket.remoteAddress : undefined;
+        const up = http.request({ host: '127.0.0.1', port, localAddress, method: req.method, path: req.url, headers: req.headers, agent: false }, (upRes) => {
           this.log.push(entry);
           res.writeHead(upRes.statusCode ?? 502, upRes.headers);
           upRes.pipe(res);
