@@ -244,7 +244,7 @@ export class ClusterSessions {
     try {
       const found = (await this.client.eval(TOUCH, 2, this.key(sid), this.allKey, this.policy.idleMs, Date.now(), sid)) as number;
       if (found === 1) return 'ok';
-      if (!this.unstored.ids().includes(sid)) return 'unknown';
+      if (this.unstored.get(sid) === undefined) return 'unknown';
       // Minted while Redis was away: it takes its place under the cluster-wide rules now, or goes.
       this.unstored.delete(sid);
       const r = await this.admit(sid, client, { note: 'minted while Redis was unreachable' });
