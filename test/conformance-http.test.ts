@@ -48,9 +48,13 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-/** Prints the suite's summary so CI logs (and closing notes) can quote it; "Total:" is reworded so no log reader takes it for the run's own test count. */
+/**
+ * Prints the suite's summary so CI logs (and closing notes) can quote it, reworded from "name: N passed, M
+ * failed" so that no log reader takes a scenario's line for the test run's own closing count.
+ */
 function report(label: string, lines: string[]): void {
-  process.stdout.write(`\n[conformance ${suiteVersion()} — ${label}]\n${lines.map((l) => `  ${l.replace(/^Total: /, 'checks in all — ')}`).join('\n')}\n`);
+  const reworded = lines.map((l) => `  ${l.replace(/^(\S+\s+)?([\w-]+|Total):\s+(\d+) passed, (\d+) failed/, (_m, mark: string | undefined, name: string, p: string, f: string) => `${mark ?? ''}${name === 'Total' ? 'checks in all' : name} (passed ${p}, failed ${f})`)}`);
+  process.stdout.write(`\n[conformance ${suiteVersion()} — ${label}]\n${reworded.join('\n')}\n`);
 }
 
 describe('MCP conformance suite over Streamable HTTP', () => {
