@@ -1,0 +1,91 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * What `npm publish` would ship, from `npm pack --dry-run --json` on the built tree: exactly the modules the
+ * runtime can reach from the bin entry (the sandbox included: `--demo` serves it), README, LICENSE and
+ * package.json; no tests, fixtures, TypeScript sources, source maps, the scripted demo or the sandbox CLI.
+ */
+const root = path.resolve(import.meta.dirname, '..');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+let packed: string[];
+let dir: string;
+
+/** Every dist module reachable from `entry` through relative static imports, side-effect imports and import(). */
+function reachable(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const todo = [entry];
+  while (todo.length) {
+    const file = todo.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = readFileSync(path.join(root, file), 'utf8');
+    for (const m of text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g))
+      todo.push(path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1]!)));
+  }
+  return seen;
+}
+
+beforeAll(() => {
+  const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
+  expect(r.status, r.stderr).toBe(0);
+  packed = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path).sort();
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npm pack', () => {
+  it('ships README, LICENSE (Apache-2.0 full text) and package.json', () => {
+    expect(packed).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json']));
+    const license = readFileSync(path.join(root, 'LICENSE'), 'utf8');
+    expect(pkg.license).toBe('Apache-2.0');
+    expect(license).toMatch(/Apache License\s+Version 2\.0, January 2004/);
+    expect(license).toContain('END OF TERMS AND CONDITIONS');
+    expect(license.length).toBeGreaterThan(10_000);
+  });
+
+  it('ships exactly what the runtime reaches from the bin entry (summarize and --demo included), nothing else', () => {
+    const entry = pkg.bin['kube-node-logs-mcp'] as string;
+    expect(entry).toBe('dist/index.js');
+    const needed = reachable(entry);
+    expect(needed).toContain('dist/sandbox/index.js');
+    expect(needed).toContain('dist/logs/summarize-cli.js');
+    // tsc turns a types-only module into an empty one (`export {};`): nothing imports it at run time.
+    const typesOnly = (f: string) => /^export \{\};\s*(\/\/# sourceMappingURL=\S+\s*)?$/.test(readFileSync(path.join(root, f), 'utf8'));
+    const shipped = packed.filter((f) => !['LICENSE', 'README.md', 'package.json'].includes(f) && !typesOnly(f));
+    expect(shipped.filter((f) => !needed.has(f))).toEqual([]);
+    expect([...needed].filter((f) => !packed.includes(f))).toEqual([]);
+    expect(packed.filter((f) => /(^|\/)(test|tests|bench|fixtures|src)\/|\.ts$|\.map$/.test(f))).toEqual([]);
+  });
+
+  it('the shipped files alone start the server (--version, and summarize over stdin)', () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'pack-'));
+    for (const f of packed) {
+      mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      cpSync(path.join(root, f), path.join(dir, f));
+    }
+    symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+    const version = spawnSync(process.execPath, [path.join(dir, 'dist/index.js'), '--version'], { encoding: 'utf8' });
+    expect(version.stdout.trim()).toBe(pkg.version);
+    const summary = spawnSync(process.execPath, [path.join(dir, 'dist/index.js'), 'summarize'], {
+      encoding: 'utf8',
+      input: 'Nov 30 10:00:00 worker-1 kubelet[1]: E1130 10:00:00.000000 1 pod_workers.go:1 "Error syncing pod" pod="a/b"\n'.repeat(3),
+    });
+    expect(summary.status, summary.stderr).toBe(0);
+    expect(summary.stdout).toMatch(/Error syncing pod/);
+    expect(existsSync(path.join(dir, 'dist/demo'))).toBe(false);
+  });
+
+  it('carries the metadata a registry page needs', () => {
+    expect(pkg.repository?.url).toMatch(/^git\+https:\/\/.+\.git$/);
+    expect(pkg.homepage).toMatch(/^https:\/\//);
+    expect(pkg.bugs?.url).toMatch(/^https:\/\/.+\/issues$/);
+    expect(pkg.keywords).toEqual(expect.arrayContaining(['mcp', 'kubernetes', 'kubelet']));
+    expect(pkg.engines?.node).toMatch(/>=/);
+  });
+});
