@@ -116,11 +116,28 @@ describe('over MCP', () => {
     }
   });
 
-  it('exits with a clear message when the context does not exist', async () => {
+  it('over stdio, answers tools/list and says what is wrong with the kubeconfig on the first call that needs the cluster', async () => {
+    // The cluster client loads on first use (start-up), so a bad context cannot stop initialize: the call
+    // that needs it gets the message, which an assistant shows its user, instead of a dead server.
+    const mcp = await startMcp({ args: ['--kubeconfig', sandbox.kubeconfigPath, '--context', 'nope'] });
+    try {
+      const { tools } = await mcp.client.listTools();
+      expect(tools).toHaveLength(3);
+      const res = await mcp.call('list_nodes', {});
+      expect(res.isError).toBe(true);
+      expect(res.text).toMatch(/Context "nope" is not in the kubeconfig/);
+      expect(mcp.stderr()).toMatch(/Context "nope" is not in the kubeconfig/);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('over HTTP, exits with code 2 and a clear message when the context does not exist (a deployment fails at once)', async () => {
     const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(process.execPath, ['dist/index.js', '--kubeconfig', sandbox.kubeconfigPath, '--context', 'nope'], { encoding: 'utf8', input: '' });
+    const r = spawnSync(process.execPath, ['dist/index.js', '--transport', 'http', '--port', '0', '--kubeconfig', sandbox.kubeconfigPath, '--context', 'nope'], { encoding: 'utf8', input: '', timeout: 30_000 });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/Context "nope" is not in the kubeconfig/);
+    expect(r.stderr).not.toMatch(/serving MCP/);
     expect(r.stdout).toBe('');
   });
 });
