@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * What `npm publish` would ship, from `npm pack --dry-run --json` on the built tree: exactly the modules the
- * runtime can reach from the bin entry (the sandbox included: `--demo` serves it), README, LICENSE and
- * package.json; no tests, fixtures, TypeScript sources, source maps, the scripted demo or the sandbox CLI.
+ * runtime can reach from the bin entry (the bundle of scripts/bundle.mjs, the sandbox included: `--demo`
+ * serves it), README, LICENSE and package.json; no tests, fixtures, TypeScript sources, source maps, tsc's
+ * unbundled modules, the scripted demo or the sandbox CLI.
  */
 const root = path.resolve(import.meta.dirname, '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -53,11 +54,10 @@ describe('npm pack', () => {
     const entry = pkg.bin['kube-node-logs-mcp'] as string;
     expect(entry).toBe('dist/index.js');
     const needed = reachable(entry);
-    expect(needed).toContain('dist/sandbox/index.js');
-    expect(needed).toContain('dist/logs/summarize-cli.js');
-    // tsc turns a types-only module into an empty one (`export {};`): nothing imports it at run time.
-    const typesOnly = (f: string) => /^export \{\};\s*(\/\/# sourceMappingURL=\S+\s*)?$/.test(readFileSync(path.join(root, f), 'utf8'));
-    const shipped = packed.filter((f) => !['LICENSE', 'README.md', 'package.json'].includes(f) && !typesOnly(f));
+    // scripts/bundle.mjs: the entry plus chunks, the lazy parts each behind a dynamic import.
+    for (const lazy of ['server', 'sandbox', 'http-server', 'connect', 'summarize-cli'])
+      expect([...needed].some((f) => f.startsWith(`dist/chunks/${lazy}-`)), lazy).toBe(true);
+    const shipped = packed.filter((f) => !['LICENSE', 'README.md', 'package.json'].includes(f));
     expect(shipped.filter((f) => !needed.has(f))).toEqual([]);
     expect([...needed].filter((f) => !packed.includes(f))).toEqual([]);
     expect(packed.filter((f) => /(^|\/)(test|tests|bench|fixtures|src)\/|\.ts$|\.map$/.test(f))).toEqual([]);
@@ -79,6 +79,7 @@ describe('npm pack', () => {
     expect(summary.status, summary.stderr).toBe(0);
     expect(summary.stdout).toMatch(/Error syncing pod/);
     expect(existsSync(path.join(dir, 'dist/demo'))).toBe(false);
+    expect(existsSync(path.join(dir, 'dist/sandbox'))).toBe(false); // bundled into a chunk
   });
 
   it('carries the metadata a registry page needs', () => {

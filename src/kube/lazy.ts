@@ -5,8 +5,10 @@ const ASYNC_METHODS = ['listNodes', 'readNode', 'reviewNodeProxyAccess', 'getKub
 
 export interface LazyKube {
   kube: KubeClient;
-  /** The client if it was ever built (for shutdown), without building it. */
+  /** The client if it was ever built, without building it. */
   loaded(): KubeClient | undefined;
+  /** Builds the client if needed (a failure is thrown, and retried by the next call). */
+  ready(): Promise<KubeClient>;
 }
 
 /**
@@ -48,5 +50,5 @@ export function lazyKube(build: () => Promise<KubeClient>): LazyKube {
       throw new Error(`KubeClient.${String(prop)} used before the cluster client was loaded: only ${ASYNC_METHODS.join(', ')} load it.`);
     },
   }) as unknown as KubeClient;
-  return { kube, loaded: () => client };
+  return { kube, loaded: () => client, ready };
 }

@@ -27,9 +27,18 @@ export function errorResult(message: string, structured?: Record<string, unknown
   return { isError: true, content: [{ type: 'text', text: message }], ...(structured ? { structuredContent: structured } : {}) };
 }
 
-/** Combines the MCP request's cancellation with the per-call deadline. */
+/**
+ * Combines the MCP request's cancellation with the per-call deadline. Not AbortSignal.timeout() inside
+ * AbortSignal.any(): on Node 20 a garbage collection can take the timeout signal, and the deadline then
+ * never fires. The timer below holds its controller until it fires.
+ */
 export function callSignal(extraSignal: AbortSignal, config: ServerConfig): AbortSignal {
-  return AbortSignal.any([extraSignal, AbortSignal.timeout(config.callTimeoutMs)]);
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), config.callTimeoutMs);
+  timer.unref();
+  const signal = AbortSignal.any([extraSignal, deadline.signal]);
+  signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  return signal;
 }
 
 /** Counts every call of a tool by outcome; a thrown error still becomes an isError result (the SDK does that). */
