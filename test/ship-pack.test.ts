@@ -87,6 +87,16 @@ describe('npm pack', () => {
     expect(pkg.homepage).toMatch(/^https:\/\//);
     expect(pkg.bugs?.url).toMatch(/^https:\/\/.+\/issues$/);
     expect(pkg.keywords).toEqual(expect.arrayContaining(['mcp', 'kubernetes', 'kubelet']));
-    expect(pkg.engines?.node).toMatch(/>=/);
+  });
+
+  it('engines names the Node lines .ci/run tests, and the README says the same', () => {
+    const ci = readFileSync(path.join(root, '.ci/run'), 'utf8');
+    const pinned = readFileSync(path.join(root, 'scripts/node-bin.mjs'), 'utf8');
+    const majors = [20, ...[...pinned.matchAll(/^\s+(\d\d): '\d+\.\d+\.\d+',$/gm)].map((m) => Number(m[1]))].sort();
+    expect(majors).toEqual([20, 22, 24, 26]);
+    expect(pkg.engines.node).toBe(majors.map((m) => (m === 20 ? '^20.19.0' : `^${m}.0.0`)).join(' || '));
+    for (const m of [22, 24, 26]) expect(ci).toContain(`node scripts/node-bin.mjs ${m}`);
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    expect(readme).toContain('Supported Node.js versions: 20.19+, 22, 24 and 26');
   });
 });
