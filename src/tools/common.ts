@@ -1,5 +1,6 @@
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config.js';
+import { deadlineSignal } from '../limits/deadline.js';
 import type { KubeClient } from '../kube/client.js';
 import type { NodeScheduler } from '../limits/scheduler.js';
 import type { Metrics } from '../metrics.js';
@@ -27,18 +28,9 @@ export function errorResult(message: string, structured?: Record<string, unknown
   return { isError: true, content: [{ type: 'text', text: message }], ...(structured ? { structuredContent: structured } : {}) };
 }
 
-/**
- * Combines the MCP request's cancellation with the per-call deadline. Not AbortSignal.timeout() inside
- * AbortSignal.any(): on Node 20 a garbage collection can take the timeout signal, and the deadline then
- * never fires. The timer below holds its controller until it fires.
- */
+/** Combines the MCP request's cancellation with the per-call deadline. */
 export function callSignal(extraSignal: AbortSignal, config: ServerConfig): AbortSignal {
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), config.callTimeoutMs);
-  timer.unref();
-  const signal = AbortSignal.any([extraSignal, deadline.signal]);
-  signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
-  return signal;
+  return deadlineSignal(config.callTimeoutMs, extraSignal);
 }
 
 /** Counts every call of a tool by outcome; a thrown error still becomes an isError result (the SDK does that). */
