@@ -65,7 +65,8 @@ export function ensureNodeDir(major, env = process.env) {
 /** A Node ≥ `min` to run a tool with: this process's own when new enough, else the pinned binary. */
 export function nodeAtLeast(min, env = process.env) {
   if (Number(process.versions.node.split('.')[0]) >= min) return process.execPath;
-  const major = Object.keys(NODE_VERSIONS).map(Number).sort((a, b) => a - b).find((m) => m >= min);
+  // The newest pinned line: the current LTS.
+  const major = Object.keys(NODE_VERSIONS).map(Number).sort((a, b) => b - a).find((m) => m >= min);
   if (major === undefined) throw new Error(`No pinned Node.js ≥ ${min} in scripts/node-bin.mjs.`);
   return path.join(ensureNodeDir(major, env), 'node');
 }
