@@ -7,6 +7,7 @@
  * has installed them, on the pinned Node 22/24/26 binaries too.
  *
  *   npx tsx bench/startup.ts [runs]
+ *   STARTUP_BASELINE_ENTRY=/other/checkout/dist/index.js npx tsx bench/startup.ts   # also an older build, interleaved
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,14 +38,26 @@ function rssKiB(pid: number): number {
   return m ? Number(m[1]) : NaN;
 }
 
-/** ms from spawn to the tools/list answer, and the RSS 500 ms later (idle). */
-function serverToToolsList(node: string, kubeconfig: string, idleRss: boolean): Promise<{ ms: number; rssKiB?: number }> {
+/**
+ * ms from spawn to the tools/list answer; with `rss`, also the RSS 500 ms later (idle), and after a first
+ * tools/call (which loads the cluster client; the call itself fails fast: nothing listens at the address).
+ */
+function serverToToolsList(node: string, kubeconfig: string, rss: boolean, entry = ENTRY): Promise<{ ms: number; rssKiB?: number; afterCallKiB?: number }> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(node, [ENTRY, '--kubeconfig', kubeconfig], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' } });
+    const child = spawn(node, [entry, '--kubeconfig', kubeconfig], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' } });
     let buf = '';
     let stderr = '';
     let done = false;
+    let idleKiB: number | undefined;
+    let toolsListMs = 0;
+    const finishAfterCall = () => {
+      done = true;
+      const after = rssKiB(child.pid!);
+      child.removeAllListeners('exit');
+      child.once('exit', () => resolve({ ms: toolsListMs, rssKiB: idleKiB, afterCallKiB: after }));
+      child.stdin.end();
+    };
     const send = (m: object) => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...m })}\n`);
     const fail = (why: string) => {
       if (done) return;
@@ -65,17 +78,22 @@ function serverToToolsList(node: string, kubeconfig: string, idleRss: boolean): 
           send({ method: 'notifications/initialized' });
           send({ id: 2, method: 'tools/list' });
         } else if (msg.id === 2) {
-          const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+          const ms = (toolsListMs = Number(process.hrtime.bigint() - t0) / 1e6);
           clearTimeout(timer);
           if ((msg.result?.tools?.length ?? 0) !== 3) return fail(`tools/list answered ${JSON.stringify(msg).slice(0, 300)}`);
-          const finish = (rss?: number) => {
+          const finish = (idle?: number, afterCall?: number) => {
             done = true;
             child.removeAllListeners('exit');
-            child.once('exit', () => resolve({ ms, rssKiB: rss }));
+            child.once('exit', () => resolve({ ms, rssKiB: idle, afterCallKiB: afterCall }));
             child.stdin.end();
           };
-          if (idleRss) setTimeout(() => finish(rssKiB(child.pid!)), 500);
-          else finish();
+          if (!rss) return finish();
+          setTimeout(() => {
+            idleKiB = rssKiB(child.pid!);
+            send({ id: 3, method: 'tools/call', params: { name: 'list_nodes', arguments: {} } });
+          }, 500);
+        } else if (msg.id === 3) {
+          setTimeout(() => finishAfterCall(), 500);
         }
       }
     });
@@ -107,20 +125,28 @@ export async function main(runs = Number(process.argv[2]) || 11): Promise<void> 
     process.stdout.write(`start-up: spawn → tools/list answered over stdio, median of ${runs} (interleaved with a bare \`node -e 0\`)\n`);
     for (const [label, node] of nodes) {
       await serverToToolsList(node, kubeconfig, false); // warm the file cache (and Node's compile cache where it has one)
+      const baselineEntry = process.env.STARTUP_BASELINE_ENTRY;
+      if (baselineEntry) await serverToToolsList(node, kubeconfig, false, baselineEntry);
       const bare: number[] = [];
       const server: number[] = [];
+      const baseline: number[] = [];
       let rss: number | undefined;
+      let afterCall: number | undefined;
       for (let i = 0; i < runs; i++) {
         bare.push(await bareNode(node));
         const r = await serverToToolsList(node, kubeconfig, i === 0);
         server.push(r.ms);
         rss ??= r.rssKiB;
+        afterCall ??= r.afterCallKiB;
+        if (baselineEntry) baseline.push((await serverToToolsList(node, kubeconfig, false, baselineEntry)).ms);
       }
       const s = median(server);
       const b = median(bare);
       process.stdout.write(
         `  ${label.padEnd(34)} server ${s.toFixed(0).padStart(5)} ms (min ${Math.min(...server).toFixed(0)}, max ${Math.max(...server).toFixed(0)})` +
-          `   bare node ${b.toFixed(0).padStart(4)} ms   ratio ${(s / b).toFixed(1)}×   idle RSS ${((rss ?? NaN) / 1024).toFixed(0)} MiB   target ≤ 400 ms\n`,
+          `   bare node ${b.toFixed(0).padStart(4)} ms   ratio ${(s / b).toFixed(1)}×` +
+          (baseline.length ? `   baseline build ${median(baseline).toFixed(0)} ms (${(median(baseline) / b).toFixed(1)}×)` : '') +
+          `   idle RSS ${((rss ?? NaN) / 1024).toFixed(0)} MiB (${((afterCall ?? NaN) / 1024).toFixed(0)} MiB after a first call)   target ≤ 400 ms\n`,
       );
     }
   } finally {
