@@ -200,9 +200,13 @@ async function kubectlLogs(kc: string, env: Record<string, string> = {}) {
 }
 
 /** Runs `dist/index.js` to the point where it loads the kubeconfig; a bad one makes it exit 2 with a message. */
+/**
+ * Start-up errors in HTTP mode, where a bad kubeconfig stops the server with exit code 2. Over stdio the
+ * server answers tools/list first and the same message comes back from the first tool call (see above).
+ */
 async function startupError(kc: string, env: Record<string, string> = {}): Promise<{ status: number | null; stderr: string }> {
   const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(process.execPath, ['dist/index.js', '--kubeconfig', kc], { encoding: 'utf8', input: '', timeout: 20_000, env: { PATH: process.env.PATH ?? '', HOME: dir, ...env } });
+  const r = spawnSync(process.execPath, ['dist/index.js', '--transport', 'http', '--port', '0', '--kubeconfig', kc], { encoding: 'utf8', input: '', timeout: 20_000, env: { PATH: process.env.PATH ?? '', HOME: dir, ...env } });
   return { status: r.status, stderr: r.stderr };
 }
 
