@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
-const ALL = ['ga', 'pipeline', 'answers', 'fanout', 'load', 'soak', 'replicas'];
+const ALL = ['startup', 'ga', 'pipeline', 'answers', 'fanout', 'load', 'soak', 'replicas'];
 const here = path.dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 

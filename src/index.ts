@@ -1,20 +1,20 @@
 #!/usr/bin/env node
+import './compile-cache.js';
 import './v8-flags.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ConfigError, helpText, parseArgs, redisUrlProblem, type ServerConfig } from './config.js';
-import { connectKube } from './kube/connect.js';
-import { KubeConfigError } from './kube/kubeconfig.js';
-import { createServer } from './server.js';
-import { startHttpServer } from './http/http-server.js';
-import { RequestScheduler, type NodeScheduler } from './limits/scheduler.js';
-import { LimitStore, isLimitStoreError } from './limits/limit-store.js';
-import { ClusterScheduler, clusterKeyPrefix } from './limits/cluster-scheduler.js';
-import { ClusterSessions } from './http/cluster-sessions.js';
-import { DEFAULT_SESSION_POLICY } from './http/sessions.js';
-import { Metrics } from './metrics.js';
-import { SupportCache } from './nodelogs/support-cache.js';
+import type { KubeClient } from './kube/client.js';
+import type { LazyKube } from './kube/lazy.js';
+import type { LimitStore } from './limits/limit-store.js';
+import type { ClusterScheduler } from './limits/cluster-scheduler.js';
+import type { ClusterSessions } from './http/cluster-sessions.js';
+import type { NodeScheduler } from './limits/scheduler.js';
 import fs from 'node:fs';
 import { VERSION } from './version.js';
+
+// Start-up: assistants start every configured server when they open, so only what answers initialize and
+// tools/list is imported up front. The cluster client (@kubernetes/client-node), the sandbox (--demo),
+// metrics (prom-client), Redis and the HTTP stack are imported by the path that uses them, when it does.
 
 function readAuthToken(config: ServerConfig): string | undefined {
   const direct = process.env.KUBE_NODE_LOGS_AUTH_TOKEN?.trim();
@@ -64,18 +64,120 @@ async function main(): Promise<number> {
 
   const config: ServerConfig = { ...parsed.config };
   const cleanups: (() => Promise<void> | void)[] = [];
-  if (parsed.demo) {
-    const { startSandbox } = await import('./sandbox/index.js');
-    const sandbox = await startSandbox({});
-    cleanups.push(() => sandbox.close());
-    config.kubeconfig = sandbox.kubeconfigPath;
-    config.context = undefined;
-    process.stderr.write(`kube-node-logs-mcp: --demo: serving the built-in sandbox cluster at ${sandbox.apiserverUrl} (kubeconfig ${sandbox.kubeconfigPath})\n`);
-  }
+  /** Builds the cluster client: for --demo, starts the sandbox first and points the client at it. */
+  const buildKube = async (): Promise<KubeClient> => {
+    if (parsed.demo) {
+      const { startSandbox } = await import('./sandbox/index.js');
+      const sandbox = await startSandbox({});
+      cleanups.push(() => sandbox.close());
+      config.kubeconfig = sandbox.kubeconfigPath;
+      config.context = undefined;
+      process.stderr.write(`kube-node-logs-mcp: --demo: serving the built-in sandbox cluster at ${sandbox.apiserverUrl} (kubeconfig ${sandbox.kubeconfigPath})\n`);
+    }
+    const { connectKube } = await import('./kube/connect.js');
+    const kube = connectKube(config);
+    cleanups.push(() => kube.close());
+    return kube;
+  };
 
-  let kube;
+  if (config.transport === 'http') return serveHttp(config, buildKube, cleanups);
+
+  // stdio: answer first, load the cluster client on the first call that needs it. A kubeconfig problem
+  // then comes back as that call's error (and on stderr), which an assistant shows to its user; an
+  // exit before initialize would only say "server disconnected".
+  const [{ lazyKube }, { createServer }, { RequestScheduler }, { SupportCache }, { StdioServerTransport }] = await Promise.all([
+    import('./kube/lazy.js'),
+    import('./server.js'),
+    import('./limits/scheduler.js'),
+    import('./nodelogs/support-cache.js'),
+    import('@modelcontextprotocol/sdk/server/stdio.js'),
+  ]);
+  const lazy = lazyKube(async () => {
+    try {
+      const kube = await buildKube();
+      process.stderr.write(`kube-node-logs-mcp: cluster ${kube.server}, ${kube.route.describe}\n`);
+      return kube;
+    } catch (err) {
+      process.stderr.write(`kube-node-logs-mcp: ${(err as Error).message}\n`);
+      throw err;
+    }
+  });
+  const scheduler = new RequestScheduler(config);
+  cleanups.push(() => scheduler.stop());
+  // No metrics over stdio: nothing could scrape them.
+  const server = createServer({ kube: lazy.kube, config, scheduler, support: new SupportCache() });
+  const shutdown = shutdownOnSignals(server, cleanups);
+  const transport = new StdioServerTransport();
+  // The SDK does not watch stdin: without this, a client that goes away leaves the process orphaned.
+  process.stdin.on('close', () => void shutdown(0));
+  await server.connect(transport);
+  holdUntilKubeLoaded(transport, lazy);
+  process.stderr.write(`kube-node-logs-mcp ${VERSION}: serving MCP over stdio (the cluster client loads on the first tool call)\n`);
+  return -1;
+}
+
+/** Exits after closing the server (which aborts in-flight requests: their extra.signal fires) and running the cleanups; also on SIGTERM/SIGINT. */
+function shutdownOnSignals(server: { close(): Promise<void> }, cleanups: (() => Promise<void> | void)[]): (code: number) => Promise<void> {
+  let closing = false;
+  const shutdown = async (code: number) => {
+    if (closing) return;
+    closing = true;
+    await server.close().catch(() => undefined);
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void shutdown(0));
+  process.on('SIGINT', () => void shutdown(0));
+  return shutdown;
+}
+
+/**
+ * The first tools/call (and whatever arrives after it, in order) waits for the cluster client before the SDK
+ * sees it, so that loading the client is not charged to that call's --call-timeout, and a cancellation
+ * that arrives meanwhile still finds its request. Messages before it (initialize, tools/list) pass at once.
+ */
+function holdUntilKubeLoaded(transport: Transport, lazy: LazyKube): void {
+  const deliver = transport.onmessage;
+  if (!deliver) throw new Error('holdUntilKubeLoaded: the transport is not connected');
+  let held: Parameters<typeof deliver>[] | undefined;
+  transport.onmessage = (...args) => {
+    if (held) return void held.push(args);
+    const msg = args[0] as { method?: string };
+    if (msg.method !== 'tools/call' || lazy.loaded()) return deliver(...args);
+    held = [args];
+    void lazy
+      .ready()
+      .catch(() => undefined) // the call itself meets the error, and says it
+      .then(() => {
+        const queue = held!;
+        held = undefined;
+        transport.onmessage = deliver;
+        for (const a of queue) deliver(...a);
+      });
+  };
+}
+
+/**
+ * HTTP (chat-ops, in-cluster): the cluster client is built before listening, so that a deployment with a
+ * bad kubeconfig or service account fails at once with exit code 2 instead of answering every call with it.
+ */
+async function serveHttp(config: ServerConfig, buildKube: () => Promise<KubeClient>, cleanups: (() => Promise<void> | void)[]): Promise<number> {
+  const [{ KubeConfigError }, { createServer }, { startHttpServer }, { RequestScheduler }, { LimitStore, isLimitStoreError }, { ClusterScheduler, clusterKeyPrefix }, { ClusterSessions }, { DEFAULT_SESSION_POLICY }, { Metrics }, { SupportCache }] =
+    await Promise.all([
+      import('./kube/kubeconfig.js'),
+      import('./server.js'),
+      import('./http/http-server.js'),
+      import('./limits/scheduler.js'),
+      import('./limits/limit-store.js'),
+      import('./limits/cluster-scheduler.js'),
+      import('./http/cluster-sessions.js'),
+      import('./http/sessions.js'),
+      import('./metrics.js'),
+      import('./nodelogs/support-cache.js'),
+    ]);
+  let kube: KubeClient;
   try {
-    kube = connectKube(config);
+    kube = await buildKube();
   } catch (err) {
     if (err instanceof KubeConfigError) {
       process.stderr.write(`kube-node-logs-mcp: ${err.message}\n`);
@@ -84,9 +186,8 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  cleanups.push(() => kube.close());
 
-  const metrics = new Metrics({ processMetrics: config.transport === 'http' });
+  const metrics = new Metrics({ processMetrics: true });
   const log = (l: string) => process.stderr.write(`kube-node-logs-mcp: ${l}\n`);
   let redisUrl: string | undefined;
   try {
@@ -163,19 +264,9 @@ async function main(): Promise<number> {
   }
   const shared = { kube, config, metrics, scheduler, support: new SupportCache() };
   const server = createServer(shared);
-  let closing = false;
-  const shutdown = async (code: number) => {
-    if (closing) return;
-    closing = true;
-    // Closing the server aborts in-flight requests (their extra.signal fires).
-    await server.close().catch(() => undefined);
-    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
-    process.exit(code);
-  };
-  process.on('SIGTERM', () => void shutdown(0));
-  process.on('SIGINT', () => void shutdown(0));
+  const shutdown = shutdownOnSignals(server, cleanups);
 
-  if (config.transport === 'http') {
+  {
     let authToken: string | undefined;
     try {
       authToken = readAuthToken(config);
@@ -212,12 +303,6 @@ async function main(): Promise<number> {
     }
     return -1;
   }
-  const transport = new StdioServerTransport();
-  // The SDK does not watch stdin: without this, a client that goes away leaves the process orphaned.
-  process.stdin.on('close', () => void shutdown(0));
-  await server.connect(transport);
-  process.stderr.write(`kube-node-logs-mcp ${VERSION}: serving MCP over stdio (cluster ${kube.server}, ${kube.route.describe})\n`);
-  return -1;
 }
 
 main().then(

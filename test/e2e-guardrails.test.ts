@@ -106,7 +106,8 @@ describe('limits, checked on the sandbox side', () => {
     holder.catch(() => undefined);
     await until('the slow request to start', () => logRequests().length === 1);
     // These two fill the queue (one slot, queue of two) ...
-    const queued = [0, 1].map(() => tiny.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet', tailLines: 10 }, { signal: ctrl.signal }));
+    const queuedCtrl = new AbortController();
+    const queued = [0, 1].map(() => tiny.call('query_node_logs', { node: NODE_NAMES.worker1, query: 'kubelet', tailLines: 10 }, { signal: queuedCtrl.signal }));
     for (const q of queued) q.catch(() => undefined);
     await new Promise((r) => setTimeout(r, 300));
     // ... so the next one is turned away without waiting for any of them.
@@ -119,9 +120,12 @@ describe('limits, checked on the sandbox side', () => {
     expect(busy.text).toMatch(/retry in about \d+ s/i);
     // Nothing but the slow request went to a node.
     expect(logRequests().map((r) => r.node)).toEqual([NODE_NAMES.slow]);
+    // The queued calls are cancelled first: with one abort for all three, the holder's cancellation could
+    // free the slot before the server had read the queued calls' cancellations (seen under heavy load).
+    queuedCtrl.abort();
+    await Promise.allSettled(queued);
     ctrl.abort();
     await expect(holder).rejects.toThrow();
-    await Promise.allSettled(queued);
     await sandbox.requestLog.waitIdle(10_000);
     // The queued calls were cancelled before their turn: they never reached a node.
     expect(logRequests().map((r) => r.node)).toEqual([NODE_NAMES.slow]);

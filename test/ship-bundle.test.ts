@@ -64,7 +64,7 @@ describe('manifest.json', () => {
     expect(manifest.manifest_version).toBe('0.3');
     expect(manifest.version).toBe(pkg.version);
     expect(manifest.server).toMatchObject({ type: 'node', entry_point: 'dist/index.js', mcp_config: { command: 'node', args: ['${__dirname}/dist/index.js'] } });
-    expect(manifest.compatibility.runtimes.node).toBe(`${pkg.engines.node}.0`);
+    expect(manifest.compatibility.runtimes.node).toBe(pkg.engines.node);
     expect([...manifest.compatibility.platforms].sort()).toEqual(['darwin', 'linux', 'win32']);
     expect(manifest.license).toBe('Apache-2.0');
   });

@@ -4,8 +4,10 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { isUnsetPlaceholder } from '../config.js';
+import { KubeConfigError } from './kubeconfig-error.js';
 
-export class KubeConfigError extends Error {}
+// Its own module, so that the request path can throw it without loading @kubernetes/client-node (start-up).
+export { KubeConfigError };
 
 /** An exec credential plugin as the kubeconfig declares it (client.authentication.k8s.io ExecConfig). */
 export interface ExecConfig {

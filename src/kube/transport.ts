@@ -3,7 +3,9 @@ import https from 'node:https';
 import { createHash } from 'node:crypto';
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import { SocksProxyAgent } from 'socks-proxy-agent';
-import { KubeConfigError, type ClusterAccess } from './kubeconfig.js';
+import { deadlineSignal } from '../limits/deadline.js';
+import type { ClusterAccess } from './kubeconfig.js';
+import { KubeConfigError } from './kubeconfig-error.js';
 import { Credentials, type RequestCredentials } from './credentials.js';
 import { routeFor, type Route } from './proxy-route.js';
 import { checkRequestPath } from './node-name.js';
@@ -128,8 +130,7 @@ export class KubeTransport {
   }
 
   private async requestOnce(req: KubeRequest): Promise<{ res: KubeResponse; creds: RequestCredentials }> {
-    const timeout = AbortSignal.timeout(req.timeoutMs);
-    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    const signal = deadlineSignal(req.timeoutMs, req.signal);
     if (signal.aborted) throw abortError(req.signal, req.timeoutMs);
     // Bounded by the request's deadline: a credential plugin that never answers cannot hold the call.
     let creds: RequestCredentials;

@@ -1,5 +1,6 @@
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config.js';
+import { deadlineSignal } from '../limits/deadline.js';
 import type { KubeClient } from '../kube/client.js';
 import type { NodeScheduler } from '../limits/scheduler.js';
 import type { Metrics } from '../metrics.js';
@@ -29,7 +30,7 @@ export function errorResult(message: string, structured?: Record<string, unknown
 
 /** Combines the MCP request's cancellation with the per-call deadline. */
 export function callSignal(extraSignal: AbortSignal, config: ServerConfig): AbortSignal {
-  return AbortSignal.any([extraSignal, AbortSignal.timeout(config.callTimeoutMs)]);
+  return deadlineSignal(config.callTimeoutMs, extraSignal);
 }
 
 /** Counts every call of a tool by outcome; a thrown error still becomes an isError result (the SDK does that). */
