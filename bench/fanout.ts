@@ -12,7 +12,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { defaultConfig } from '../src/config.js';
-import { startSandbox, type RequestRecord, type Sandbox } from '../src/sandbox/index.js';
+import { startSandbox, peakInFlight, type RequestRecord, type Sandbox } from '../src/sandbox/index.js';
 
 const DIST_ENTRY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/index.js');
 export const FLEET_SELECTOR = 'sandbox.example.com/pool=fleet';
@@ -71,15 +71,7 @@ export function cpuSeconds(pid: number): number | undefined {
 /** Highest number of log requests open at once overall and per node, from the apiserver's start/end times. */
 export function logInFlight(records: readonly RequestRecord[]): { overall: number; perNode: number } {
   const logs = records.filter((r) => r.proxyPath?.startsWith('logs'));
-  const peak = (rs: RequestRecord[]) => {
-    const ev: [number, number][] = [];
-    for (const r of rs) ev.push([r.start, 1], [r.start + r.durationMs, -1]);
-    ev.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    let n = 0;
-    let max = 0;
-    for (const [, d] of ev) max = Math.max(max, (n += d));
-    return max;
-  };
+  const peak = peakInFlight;
   const byNode = new Map<string, RequestRecord[]>();
   for (const r of logs) {
     const list = byNode.get(r.node!) ?? [];

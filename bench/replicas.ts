@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { startSandbox, fleetNodeName, type RequestRecord, type Sandbox } from '../src/sandbox/index.js';
+import { startSandbox, peakInFlight, fleetNodeName, type RequestRecord, type Sandbox } from '../src/sandbox/index.js';
 import { RedisServer, haveRedis } from '../test/support/redis-server.js';
 import { RoundRobinProxy } from '../test/support/round-robin-proxy.js';
 import { startReplica, type ReplicaProcess } from '../test/support/replica.js';
@@ -33,12 +33,7 @@ interface Seen {
 
 function observe(sandbox: Sandbox, wallMs: number): Seen {
   const logs = sandbox.requestLog.entries.filter((e) => e.proxyPath?.startsWith('logs'));
-  const events: [number, number][] = [];
-  for (const r of logs) events.push([r.start, 1], [r.start + r.durationMs, -1]);
-  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let now = 0;
-  let overall = 0;
-  for (const [, d] of events) overall = Math.max(overall, (now += d));
+  const overall = peakInFlight(logs);
   const starts = logs.map((r: RequestRecord) => r.start).sort((a, b) => a - b);
   let startsPerSecond = 0;
   for (let i = 0, j = 0; i < starts.length; i++) {

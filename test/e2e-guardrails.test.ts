@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, NODE_NAMES, fleetNodeName, type Sandbox, type RequestRecord } from '../src/sandbox/index.js';
+import { startSandbox, peakInFlight, NODE_NAMES, fleetNodeName, type Sandbox, type RequestRecord } from '../src/sandbox/index.js';
 import { startMcp, type McpSession } from './support/mcp.js';
 
 /**
@@ -31,17 +31,7 @@ const CALL_TIMEOUT_MS = 1500;
 
 const logRequests = (): RequestRecord[] => sandbox.requestLog.entries.filter((e) => e.proxyPath?.startsWith('logs'));
 
-/** Highest number of log requests open at once, from the apiserver's own start/end times. */
-function maxLogInFlight(records: RequestRecord[]): number {
-  const events: [number, number][] = [];
-  for (const r of records) events.push([r.start, 1], [r.start + r.durationMs, -1]);
-  // Ends before starts on the same millisecond: a slot freed and reused within 1 ms is not an overlap.
-  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let now = 0;
-  let max = 0;
-  for (const [, d] of events) max = Math.max(max, (now += d));
-  return max;
-}
+const maxLogInFlight = peakInFlight;
 
 async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 8000): Promise<T> {
   const end = Date.now() + timeoutMs;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { startSandbox, NODE_NAMES, type Sandbox, type RequestRecord } from '../src/sandbox/index.js';
+import { startSandbox, peakInFlight, NODE_NAMES, type Sandbox, type RequestRecord } from '../src/sandbox/index.js';
 import { haveRedis, RedisServer, freePort } from './support/redis-server.js';
 import { RoundRobinProxy } from './support/round-robin-proxy.js';
 import { httpGet, startReplica, until, type ReplicaProcess } from './support/replica.js';
@@ -35,15 +35,7 @@ const clients: Client[] = [];
 
 const logRequests = (): RequestRecord[] => sandbox.requestLog.entries.filter((e) => e.proxyPath?.startsWith('logs'));
 
-function maxLogInFlight(records: RequestRecord[]): number {
-  const events: [number, number][] = [];
-  for (const r of records) events.push([r.start, 1], [r.start + r.durationMs, -1]);
-  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let now = 0;
-  let max = 0;
-  for (const [, d] of events) max = Math.max(max, (now += d));
-  return max;
-}
+const maxLogInFlight = peakInFlight;
 
 function replicaArgs(extra: string[] = []): string[] {
   return [

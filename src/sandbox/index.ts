@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { generateServingCerts } from './certs.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { SandboxRequestLog } from './request-log.js';
+export { peakInFlight } from './request-log.js';
 import {
   buildNodeObject,
   defaultNodes,

@@ -160,3 +160,17 @@ function safeDecode(s: string): string {
     return s;
   }
 }
+
+/**
+ * Highest number of the given requests open at once, from the apiserver's own start/end times. Ends sort
+ * before starts on the same millisecond: a slot freed and reused within 1 ms is not an overlap.
+ */
+export function peakInFlight(records: readonly { start: number; durationMs: number }[]): number {
+  const events: [number, number][] = [];
+  for (const r of records) events.push([r.start, 1], [r.start + r.durationMs, -1]);
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let max = 0;
+  for (const [, d] of events) max = Math.max(max, (now += d));
+  return max;
+}
