@@ -50,6 +50,15 @@ describe('in-band message classification', () => {
     ['Provider started', undefined],
     ['TimeCreated is a column', undefined],
     ['11/27/2026 3:44:01 AM     1 Information  kubelet started', undefined],
+    // PowerShell's error records: their first characters must not take the fast path for ordinary lines.
+    ['Get-WinEvent : No events were found that match the specified selection criteria.', 'windows-no-events'],
+    ["Get-WinEvent : Cannot validate argument on parameter 'MaxEvents'.", 'powershell-error'],
+    ['Where-Object : Cannot bind argument', 'powershell-error'],
+    ['At line:1 char:1', 'powershell-error-detail'],
+    ['+ Get-WinEvent -FilterHashtable @{LogName=\'Application\'}', 'powershell-error-detail'],
+    ['    + CategoryInfo          : ObjectNotFound: (:) [Get-WinEvent], Exception', 'powershell-error-detail'],
+    ['Getting started', undefined],
+    ['At last the kubelet started', undefined],
   ])('Windows layout: %j', (line, kind) => {
     expect(classifyWindowsInbandLine(line)).toBe(kind);
   });

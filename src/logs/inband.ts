@@ -51,15 +51,18 @@ export function classifyInbandLine(line: string): InbandKind | undefined {
   return undefined;
 }
 
+const WINDOWS_SPECIAL_FIRST = new Set([...'PT-GWSFA+'].map((ch) => ch.charCodeAt(0)));
+
 /**
  * Windows answers are a PowerShell Format-Table: provider headings, column headings and dashes are layout,
  * not events. Everything else is classified as for Linux.
  */
 export function classifyWindowsInbandLine(line: string): InbandKind | undefined {
   // Every line goes through here: one that starts with a printable ASCII character other than the
-  // first characters of the layout lines (P, T, -) cannot be layout, so no trim and no regexes.
+  // first characters of the layout lines (P, T, -) and of PowerShell's error records (G, W, S, F, A, +)
+  // cannot be either, so no trim and no regexes.
   const c = line.charCodeAt(0);
-  if (c > 32 && c < 127 && c !== 80 && c !== 84 && c !== 45) return classifyInbandLine(line);
+  if (c > 32 && c < 127 && !WINDOWS_SPECIAL_FIRST.has(c)) return classifyInbandLine(line);
   const t = line.trim();
   if (t === '') return 'table-format';
   if (/^ProviderName: /.test(t) || /^TimeCreated\s+Id\s+LevelDisplayName\s+Message$/.test(t) || /^-{5,}\s+-+\s+-+\s+-+$/.test(t)) return 'table-format';
