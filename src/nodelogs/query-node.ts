@@ -375,7 +375,9 @@ async function queryJournal(
       const merged = found.parts.length === 1 ? found.parts[0]!.digest : mergeSources(found.parts);
       return outcome({ ok: true, digest: merged, notices: fileNotices, byteCapHit: found.byteCapHit, elapsedMs: Date.now() - started });
     }
-    if (logLines === 0 && kinds.has('no-entries') && !windows && !possiblyTruncated) {
+    // With a pattern, journalctl's "-- No entries --" was dropped above (it would tell a right guess of a
+    // redacted value from a wrong one), so any empty answer stands for it.
+    if (logLines === 0 && (kinds.has('no-entries') || recheck !== undefined) && !windows && !possiblyTruncated) {
       // The kubelet's native test is a substring one: "syslog" counts as a unit beside rsyslog.service and
       // "proxy" beside kube-proxy.service, and journalctl --unit=syslog has nothing. The file may be there.
       const asked = eff.sinceTime !== undefined || eff.untilTime !== undefined || eff.pattern !== undefined;
