@@ -181,6 +181,9 @@ const { delta: LEX_DELTA, hit: LEX_HIT } = LEXICON_AUTOMATON;
 // grow it). Ids and UUIDs (32+ characters) are unique in real logs and settled cheaply by hexShape:
 // they stay out. maskWord depends on the word alone, so the memo cannot change an answer.
 const MEMO_MAX_WORD = 31;
+// Longer words with a '/' are paths, image references, URLs and volume names: they repeat (a pod's
+// volumes and probe URLs, an image pulled on every start) and are the dearest to mask, part by part.
+const MEMO_MAX_PATH = 256;
 const MEMO_SIZE = 4096;
 const wordMemo = new Map<string, string>();
 
@@ -212,10 +215,11 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
     if (k === 1) {
       if (wordStart >= 0 && (digit || dash)) {
         const w = text.slice(wordStart, i);
-        let m = w.length <= MEMO_MAX_WORD ? wordMemo.get(w) : undefined;
+        const memo = w.length <= MEMO_MAX_WORD || (w.length <= MEMO_MAX_PATH && w.includes('/'));
+        let m = memo ? wordMemo.get(w) : undefined;
         if (m === undefined) {
           m = maskWord(w, digit);
-          if (w.length <= MEMO_MAX_WORD) {
+          if (memo) {
             if (wordMemo.size >= MEMO_SIZE) wordMemo.clear();
             wordMemo.set(w, m);
           }
