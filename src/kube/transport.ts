@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import { SocksProxyAgent } from 'socks-proxy-agent';
 import { deadlineSignal } from '../limits/deadline.js';
@@ -251,7 +252,28 @@ function makeAgent(isHttps: boolean, proxy: URL | undefined, opts: https.AgentOp
   // and insecure-skip-tls-verify. The client certificate is kept for the API server alone.
   const ca = opts.ca === undefined ? undefined : (Array.isArray(opts.ca) ? opts.ca : [opts.ca]).map(String);
   const proxyRequestOptions = proxy.protocol === 'https:' ? { ca, rejectUnauthorized: opts.rejectUnauthorized } : undefined;
-  return isHttps ? new HttpsProxyAgent({ ...opts, proxy, proxyRequestOptions }) : new HttpProxyAgent({ ...opts, proxy, proxyRequestOptions });
+  const agent = isHttps ? new HttpsProxyAgent({ ...opts, proxy, proxyRequestOptions }) : new HttpProxyAgent({ ...opts, proxy, proxyRequestOptions });
+  return proxy.protocol === 'https:' && isIP(proxy.hostname.replace(/^\[|\]$/g, '')) ? withoutIpServername(agent) : agent;
+}
+
+/**
+ * hpagent sends the proxy's host name as the TLS server name of an https:// proxy, also when it is an IP
+ * address, which Node 26 refuses ("Setting the TLS ServerName to an IP address is not permitted"); an IP is
+ * never a valid SNI name. Its CONNECT request is made synchronously inside createConnection, so for that one
+ * call the server name is set to '' there: no SNI, and the certificate is still checked against the proxy's address (an undefined name would make Node take it from the CONNECT Host header, the API server's name).
+ */
+function withoutIpServername<A extends http.Agent>(agent: A): A {
+  const create = agent.createConnection.bind(agent) as (...args: unknown[]) => ReturnType<http.Agent['createConnection']>;
+  agent.createConnection = ((...args: unknown[]) => {
+    const request = https.request;
+    https.request = ((o: https.RequestOptions, ...rest: never[]) => request({ ...o, servername: '' }, ...rest)) as typeof https.request;
+    try {
+      return create(...args);
+    } finally {
+      https.request = request;
+    }
+  }) as http.Agent['createConnection'];
+  return agent;
 }
 
 function abortError(callerSignal: AbortSignal | undefined, timeoutMs: number): KubeError {
