@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { serveLog, startFaultApiserver, type FaultApiserver } from './support/fault-apiserver.js';
 import { haveRedis, RedisServer } from './support/redis-server.js';
 import { RoundRobinProxy } from './support/round-robin-proxy.js';
-import { httpGet, startReplica, until, type ReplicaProcess } from './support/replica.js';
+import { httpGet, rawHttp, startReplica, until, type RawResponse, type ReplicaProcess } from './support/replica.js';
 
 /**
  * The session rules of single-replica mode (issue 17) held cluster-wide (issue 14's cluster mode): three
@@ -25,26 +25,11 @@ let inspect: Redis;
 let proxy: RoundRobinProxy;
 let replicas: ReplicaProcess[] = [];
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
 /** One HTTP request to `port` from the loopback address `from` (a client of its own). */
-function send(port: number, from: string, opts: { method?: string; sid?: string; body?: string; auth?: string }): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', Authorization: opts.auth ?? `Bearer ${TOKEN}` };
-    if (opts.sid) headers['Mcp-Session-Id'] = opts.sid;
-    const req = http.request({ host: '127.0.0.1', port, localAddress: from, method: opts.method ?? 'POST', path: '/mcp', headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
+function send(port: number, from: string, opts: { method?: string; sid?: string; body?: string; auth?: string }): Promise<RawResponse> {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', Authorization: opts.auth ?? `Bearer ${TOKEN}` };
+  if (opts.sid) headers['Mcp-Session-Id'] = opts.sid;
+  return rawHttp(port, { method: opts.method ?? 'POST', path: '/mcp', headers, body: opts.body, localAddress: from });
 }
 
 const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });

@@ -9,6 +9,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startSandbox, NODE_NAMES, type Sandbox } from '../src/sandbox/index.js';
 import { DIST_ENTRY } from './support/mcp.js';
+import { rawHttp, startReplica, type ReplicaProcess } from './support/replica.js';
 
 /**
  * The built server in HTTP mode (`--transport http --port 0`), driven as a chat-ops deployment would:
@@ -18,56 +19,12 @@ import { DIST_ENTRY } from './support/mcp.js';
 const TOKEN = 'test-token-5f1c9a7e2b';
 let sandbox: Sandbox;
 let dir: string;
-let server: ServerProcess;
-
-interface ServerProcess {
-  child: ChildProcess;
-  url: URL;
-  port: number;
-  stderr(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+let server: ReplicaProcess;
 
 function spawnServer(args: string[], env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, [DIST_ENTRY, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
-  });
-}
-
-/** Waits for the "serving MCP over Streamable HTTP at URL" line: the real port when --port 0 is given. */
-async function startServer(args: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawnServer(['--transport', 'http', '--port', '0', ...args], env);
-  let stderr = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const url = await new Promise<URL>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const m = /serving MCP over Streamable HTTP at (http:\/\/\S+\/mcp)/.exec(stderr);
-      if (m) resolve(new URL(m[1]!));
-    });
-    void exited.then(({ code }) => reject(new Error(`server exited (${code}) before listening:\n${stderr}`)));
-  });
-  return { child, url, port: Number(url.port), stderr: () => stderr, exited };
-}
-
-interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** node:http rather than fetch, so that Host and Origin can be set to anything. */
-function raw(opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: server.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(opts.body);
   });
 }
 
@@ -102,7 +59,7 @@ function parseMetrics(text: string): Map<string, number> {
 }
 
 async function scrape(): Promise<Map<string, number>> {
-  const res = await raw({ path: '/metrics', headers: { Authorization: `Bearer ${TOKEN}` } });
+  const res = await rawHttp(server.port, { path: '/metrics', headers: { Authorization: `Bearer ${TOKEN}` } });
   expect(res.status).toBe(200);
   expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
   return parseMetrics(res.body);
@@ -112,7 +69,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'http-transport-'));
   writeFileSync(path.join(dir, 'token'), `${TOKEN}\n`);
   sandbox = await startSandbox({ deadlineMs: 3000 });
-  server = await startServer(['--kubeconfig', sandbox.kubeconfigPath, '--auth-token-file', path.join(dir, 'token'), '--kubelet-deadline', '3s', '--allowed-hosts', 'mcp.example.internal']);
+  server = await startReplica(['--kubeconfig', sandbox.kubeconfigPath, '--auth-token-file', path.join(dir, 'token'), '--kubelet-deadline', '3s', '--allowed-hosts', 'mcp.example.internal']);
 });
 
 afterAll(async () => {
@@ -175,7 +132,7 @@ describe('MCP over Streamable HTTP against the sandbox', () => {
     const id = transport.sessionId!;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     await transport.terminateSession();
-    const after = await raw({
+    const after = await rawHttp(server.port, {
       method: 'POST',
       path: '/mcp',
       headers: mcpHeaders({ Authorization: `Bearer ${TOKEN}`, 'Mcp-Session-Id': id, 'Mcp-Protocol-Version': '2025-06-18' }),
@@ -190,10 +147,10 @@ describe('MCP over Streamable HTTP against the sandbox', () => {
 describe('cancellation and readiness', () => {
   it('closes a cancelled call\'s POST stream at once (the SDK alone leaves it, and its socket, open)', async () => {
     const auth = { Authorization: `Bearer ${TOKEN}` };
-    const init = await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders(auth), body: INIT });
+    const init = await rawHttp(server.port, { method: 'POST', path: '/mcp', headers: mcpHeaders(auth), body: INIT });
     const sid = init.headers['mcp-session-id'] as string;
     const headers = mcpHeaders({ ...auth, 'Mcp-Session-Id': sid, 'Mcp-Protocol-Version': '2025-06-18' });
-    await raw({ method: 'POST', path: '/mcp', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+    await rawHttp(server.port, { method: 'POST', path: '/mcp', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
     sandbox.requestLog.clear();
     const ended = new Promise<number>((resolve, reject) => {
       const req = http.request({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/mcp', headers, agent: false }, (res) => {
@@ -208,7 +165,7 @@ describe('cancellation and readiness', () => {
     while (!(rec = sandbox.requestLog.entries.find((e) => e.node === NODE_NAMES.slow)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(rec).toBeDefined();
     const cancelledAt = Date.now();
-    const cancel = await raw({ method: 'POST', path: '/mcp', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 9, reason: 'stop' } }) });
+    const cancel = await rawHttp(server.port, { method: 'POST', path: '/mcp', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 9, reason: 'stop' } }) });
     expect(cancel.status).toBe(202);
     const closedAt = await Promise.race([ended, new Promise<number>((r) => setTimeout(() => r(-1), 2500))]);
     expect(closedAt, 'the cancelled call\'s stream is still open').toBeGreaterThan(0);
@@ -216,7 +173,7 @@ describe('cancellation and readiness', () => {
   });
 
   it('is ready at once without Redis (/readyz 200, no Host check, like /healthz)', async () => {
-    const res = await raw({ path: '/readyz', headers: { Host: '10.1.2.3:8080' } });
+    const res = await rawHttp(server.port, { path: '/readyz', headers: { Host: '10.1.2.3:8080' } });
     expect(res.status).toBe(200);
     expect(res.body).toBe('ready\n');
   });
@@ -225,61 +182,61 @@ describe('cancellation and readiness', () => {
 describe('guards', () => {
   it('answers 401 without a token and with a wrong one, before reading MCP', async () => {
     for (const headers of [mcpHeaders(), mcpHeaders({ Authorization: 'Bearer wrong-token' }), mcpHeaders({ Authorization: `Basic ${TOKEN}` }), mcpHeaders({ Authorization: `Bearer ${TOKEN}x` })]) {
-      const res = await raw({ method: 'POST', path: '/mcp', headers, body: INIT });
+      const res = await rawHttp(server.port, { method: 'POST', path: '/mcp', headers, body: INIT });
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Bearer');
       expect(res.headers['mcp-session-id']).toBeUndefined();
     }
-    expect((await raw({ path: '/metrics' })).status).toBe(401);
+    expect((await rawHttp(server.port, { path: '/metrics' })).status).toBe(401);
     // The right token over the same raw path does get a session: the 401s above were about the token.
-    const ok = await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders({ Authorization: `Bearer ${TOKEN}` }), body: INIT });
+    const ok = await rawHttp(server.port, { method: 'POST', path: '/mcp', headers: mcpHeaders({ Authorization: `Bearer ${TOKEN}` }), body: INIT });
     expect(ok.status).toBe(200);
     expect(ok.headers['mcp-session-id']).toBeTruthy();
   });
 
   it('answers 403 to a rebinding Host header and to a foreign Origin, even with the token', async () => {
     const auth = { Authorization: `Bearer ${TOKEN}` };
-    const badHost = await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Host: `evil.example:${server.port}` }), body: INIT });
+    const badHost = await rawHttp(server.port, { method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Host: `evil.example:${server.port}` }), body: INIT });
     expect(badHost.status).toBe(403);
     expect(badHost.body).toMatch(/Invalid Host/);
-    const wrongPort = await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Host: `127.0.0.1:${server.port + 1}` }), body: INIT });
+    const wrongPort = await rawHttp(server.port, { method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Host: `127.0.0.1:${server.port + 1}` }), body: INIT });
     expect(wrongPort.status).toBe(403);
-    const podIp = await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Host: `10.244.1.7:${server.port}` }), body: INIT });
+    const podIp = await rawHttp(server.port, { method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Host: `10.244.1.7:${server.port}` }), body: INIT });
     expect(podIp.status).toBe(403);
-    const badOrigin = await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Origin: 'http://evil.example' }), body: INIT });
+    const badOrigin = await rawHttp(server.port, { method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Origin: 'http://evil.example' }), body: INIT });
     expect(badOrigin.status).toBe(403);
     expect(badOrigin.body).toMatch(/Invalid Origin/);
     // --allowed-hosts names (the in-cluster Service's DNS names) pass, on the listening port only.
-    const named = await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Host: `mcp.example.internal:${server.port}` }), body: INIT });
+    const named = await rawHttp(server.port, { method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Host: `mcp.example.internal:${server.port}` }), body: INIT });
     expect(named.status).toBe(200);
-    expect((await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Host: `mcp.example.internal:${server.port + 1}` }), body: INIT })).status).toBe(403);
+    expect((await rawHttp(server.port, { method: 'POST', path: '/mcp', headers: mcpHeaders({ ...auth, Host: `mcp.example.internal:${server.port + 1}` }), body: INIT })).status).toBe(403);
     // Loopback names on the right port are fine, with or without an Origin of their own.
-    expect((await raw({ path: '/healthz', headers: { Host: `localhost:${server.port}`, Origin: `http://localhost:${server.port}` } })).status).toBe(200);
+    expect((await rawHttp(server.port, { path: '/healthz', headers: { Host: `localhost:${server.port}`, Origin: `http://localhost:${server.port}` } })).status).toBe(200);
   });
 
   it('answers 413 to a body over the cap, also one larger than the socket buffers, and keeps serving', async () => {
     // 16 MiB cannot sit in loopback socket buffers: the client only sees the 413 if the server drains it.
     for (const mib of [2, 16]) {
       const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { pad: 'x'.repeat(mib * 1024 * 1024) } });
-      const res = await raw({ method: 'POST', path: '/mcp', headers: mcpHeaders({ Authorization: `Bearer ${TOKEN}` }), body: big });
+      const res = await rawHttp(server.port, { method: 'POST', path: '/mcp', headers: mcpHeaders({ Authorization: `Bearer ${TOKEN}` }), body: big });
       expect(res.status, `${mib} MiB`).toBe(413);
       expect(res.body).toMatch(/Request body larger than 1048576 bytes/);
     }
-    expect((await raw({ path: '/healthz' })).status).toBe(200);
+    expect((await rawHttp(server.port, { path: '/healthz' })).status).toBe(200);
   });
 
   it('serves /healthz without a token and whatever the Host (kubelet probes use the pod IP)', async () => {
-    const res = await raw({ path: '/healthz' });
+    const res = await rawHttp(server.port, { path: '/healthz' });
     expect(res.status).toBe(200);
     expect(res.body.trim()).toBe('ok');
-    expect((await raw({ path: '/healthz', headers: { Host: `10.244.1.7:${server.port}` } })).status).toBe(200);
+    expect((await rawHttp(server.port, { path: '/healthz', headers: { Host: `10.244.1.7:${server.port}` } })).status).toBe(200);
   });
 
   it('lets a scraper reach /metrics by pod IP with the token, and only with it', async () => {
     const host = `10.244.1.7:${server.port}`;
-    expect((await raw({ path: '/metrics', headers: { Host: host, Authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
-    expect((await raw({ path: '/metrics', headers: { Host: host } })).status).toBe(401);
-    expect((await raw({ path: '/metrics', headers: { Host: host, Authorization: `Bearer ${TOKEN}`, Origin: 'http://evil.example' } })).status).toBe(403);
+    expect((await rawHttp(server.port, { path: '/metrics', headers: { Host: host, Authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect((await rawHttp(server.port, { path: '/metrics', headers: { Host: host } })).status).toBe(401);
+    expect((await rawHttp(server.port, { path: '/metrics', headers: { Host: host, Authorization: `Bearer ${TOKEN}`, Origin: 'http://evil.example' } })).status).toBe(403);
   });
 });
 
@@ -334,7 +291,7 @@ describe('shutdown', () => {
     const { code, signal } = await server.exited;
     expect({ code, signal }).toEqual({ code: 0, signal: null });
     expect(server.stderr()).not.toMatch(/fatal/);
-    await expect(raw({ path: '/healthz' })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(rawHttp(server.port, { path: '/healthz' })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     await client.close().catch(() => undefined);
   });
 });

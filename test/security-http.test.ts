@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { serveLog, startFaultApiserver, type FaultApiserver } from './support/fault-apiserver.js';
 import { DIST_ENTRY } from './support/mcp.js';
+import { rawHttp, startReplica, type ReplicaProcess } from './support/replica.js';
 import { startHttpServer, type RunningHttpServer } from '../src/http/http-server.js';
 import { SessionTable } from '../src/http/sessions.js';
 import { weakTokenProblem } from '../src/http/auth-token.js';
@@ -30,25 +30,10 @@ const COSTLY = '.*'.repeat(MAX_LOCAL_REPEATS) + 'zzz'; // the most repetitions a
 const CALL_TIMEOUT_S = 10;
 
 let fault: FaultApiserver;
-let server: { child: ChildProcess; url: URL; port: number; stderr: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> };
+let server: ReplicaProcess;
 
 function spawnServer(args: string[], env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, [DIST_ENTRY, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-async function startServer(args: string[], env: Record<string, string>): Promise<typeof server> {
-  const child = spawnServer(['--transport', 'http', '--port', '0', ...args], env);
-  let stderr = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const url = await new Promise<URL>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const m = /serving MCP over Streamable HTTP at (http:\/\/\S+\/mcp)/.exec(stderr);
-      if (m) resolve(new URL(m[1]!));
-    });
-    void exited.then(({ code }) => reject(new Error(`server exited (${code}) before listening:\n${stderr}`)));
-  });
-  return { child, url, port: Number(url.port), stderr: () => stderr, exited };
 }
 
 /** Exit code and stderr of a server that must refuse to start. */
@@ -58,19 +43,6 @@ async function refusedStart(args: string[], env: Record<string, string>): Promis
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   return { code, stderr };
-}
-
-function raw(port: number, opts: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
 }
 
 const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
@@ -92,7 +64,7 @@ async function healthzWhile<T>(port: number, during: Promise<T>): Promise<{ resu
   const poller = (async () => {
     while (!done) {
       const t = Date.now();
-      const res = await raw(port, { path: '/healthz' });
+      const res = await rawHttp(port, { path: '/healthz' });
       expect(res.status).toBe(200);
       slowest = Math.max(slowest, Date.now() - t);
       probes++;
@@ -115,7 +87,7 @@ beforeAll(async () => {
     size += l.length;
   }
   fault = await startFaultApiserver({ nodes: { big: serveLog(parts.join('')), small: serveLog('I1127 04:00:00.000000 1 a.go:1] hello\n') } });
-  server = await startServer(['--kubeconfig', await fault.kubeconfig(), '--call-timeout', `${CALL_TIMEOUT_S}s`, '--max-sessions', '10', '--max-sessions-per-client', '4'], { KUBE_NODE_LOGS_AUTH_TOKEN: TOKEN });
+  server = await startReplica(['--kubeconfig', await fault.kubeconfig(), '--call-timeout', `${CALL_TIMEOUT_S}s`, '--max-sessions', '10', '--max-sessions-per-client', '4'], { KUBE_NODE_LOGS_AUTH_TOKEN: TOKEN });
 }, 60_000);
 
 afterAll(async () => {
@@ -173,7 +145,7 @@ describe('sessions', () => {
   it('a flood of sessions from one client does not lock a new client out: its own oldest sessions make room', async () => {
     const flood: string[] = [];
     for (let i = 0; i < 30; i++) {
-      const res = await raw(server.port, { method: 'POST', path: '/mcp', headers: mcpHeaders(`Bearer ${TOKEN}`), body: INIT });
+      const res = await rawHttp(server.port, { method: 'POST', path: '/mcp', headers: mcpHeaders(`Bearer ${TOKEN}`), body: INIT });
       expect(res.status).toBe(200);
       flood.push(String(res.headers['mcp-session-id']));
     }
@@ -185,7 +157,7 @@ describe('sessions', () => {
       await client.close();
     }
     // The flood's first sessions were evicted: their id is unknown now, with a clear answer.
-    const stale = await raw(server.port, {
+    const stale = await rawHttp(server.port, {
       method: 'POST',
       path: '/mcp',
       headers: { ...mcpHeaders(`Bearer ${TOKEN}`), 'Mcp-Session-Id': flood[0]!, 'Mcp-Protocol-Version': '2025-06-18' },
@@ -193,7 +165,7 @@ describe('sessions', () => {
     });
     expect(stale.status).toBe(404);
     expect(stale.body).toMatch(/Unknown or expired session: start a new one/);
-    const metrics = await raw(server.port, { path: '/metrics', headers: { Authorization: `Bearer ${TOKEN}` } });
+    const metrics = await rawHttp(server.port, { path: '/metrics', headers: { Authorization: `Bearer ${TOKEN}` } });
     const evicted = Number(/kube_node_logs_http_session_events_total\{event="evicted-per-client"\} (\d+)/.exec(metrics.body)?.[1]);
     expect(evicted).toBeGreaterThanOrEqual(26);
     expect(metrics.body).toMatch(/kube_node_logs_http_sessions_open \d+/);
@@ -201,11 +173,11 @@ describe('sessions', () => {
 
   it('accepts the Bearer scheme in any case (RFC 7235), and nothing else', async () => {
     for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
-      const res = await raw(server.port, { method: 'POST', path: '/mcp', headers: mcpHeaders(`${scheme} ${TOKEN}`), body: INIT });
+      const res = await rawHttp(server.port, { method: 'POST', path: '/mcp', headers: mcpHeaders(`${scheme} ${TOKEN}`), body: INIT });
       expect(res.status, scheme).toBe(200);
     }
     for (const auth of [`Basic ${TOKEN}`, `Bearer${TOKEN}`, `Bearer ${TOKEN} extra`, TOKEN]) {
-      const res = await raw(server.port, { method: 'POST', path: '/mcp', headers: mcpHeaders(auth), body: INIT });
+      const res = await rawHttp(server.port, { method: 'POST', path: '/mcp', headers: mcpHeaders(auth), body: INIT });
       expect(res.status, auth).toBe(401);
     }
   });
@@ -236,13 +208,13 @@ describe('the session table at its cap (in-process, small limits)', () => {
   afterAll(() => s?.close());
 
   it('refuses with a clear message and Retry-After while every session is busy, then evicts the idlest', async () => {
-    for (let i = 0; i < 3; i++) expect((await raw(s.port, { method: 'POST', path: '/mcp', headers: mcpHeaders(''), body: INIT })).status).toBe(200);
-    const full = await raw(s.port, { method: 'POST', path: '/mcp', headers: mcpHeaders(''), body: INIT });
+    for (let i = 0; i < 3; i++) expect((await rawHttp(s.port, { method: 'POST', path: '/mcp', headers: mcpHeaders(''), body: INIT })).status).toBe(200);
+    const full = await rawHttp(s.port, { method: 'POST', path: '/mcp', headers: mcpHeaders(''), body: INIT });
     expect(full.status).toBe(503);
     expect(Number(full.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(full.body).toMatch(/Too many open sessions \(3\).*retry in \d+ s/);
     await new Promise((r) => setTimeout(r, 500));
-    const admitted = await raw(s.port, { method: 'POST', path: '/mcp', headers: mcpHeaders(''), body: INIT });
+    const admitted = await rawHttp(s.port, { method: 'POST', path: '/mcp', headers: mcpHeaders(''), body: INIT });
     expect(admitted.status).toBe(200);
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/event="refused-full"} 1/);

@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { DIST_ENTRY } from './mcp.js';
 
 export interface ReplicaProcess {
   child: ChildProcess;
+  url: URL;
   port: number;
   stderr(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -16,15 +18,36 @@ export async function startReplica(args: string[], env: Record<string, string> =
   });
   let stderr = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const port = await new Promise<number>((resolve, reject) => {
+  // The "serving MCP over Streamable HTTP at URL" line gives the real port when --port 0 is given.
+  const url = await new Promise<URL>((resolve, reject) => {
     child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
-      const m = /serving MCP over Streamable HTTP at http:\/\/[^:]+:(\d+)\/mcp/.exec(stderr);
-      if (m) resolve(Number(m[1]));
+      const m = /serving MCP over Streamable HTTP at (http:\/\/\S+\/mcp)/.exec(stderr);
+      if (m) resolve(new URL(m[1]!));
     });
     void exited.then(({ code }) => reject(new Error(`server exited (${code}) before listening:\n${stderr}`)));
   });
-  return { child, port, stderr: () => stderr, exited };
+  return { child, url, port: Number(url.port), stderr: () => stderr, exited };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** node:http rather than fetch, so that Host, Origin and the client's own address can be set to anything. */
+export function rawHttp(port: number, opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer; localAddress?: string }): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, localAddress: opts.localAddress, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
 }
 
 export async function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
