@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +8,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { APPLICABLE, PASS_WITHOUT_FIXTURE, classificationProblems, listServerScenarios, readBaseline, runConformance, suiteVersion } from '../scripts/conformance.mjs';
-import { DIST_ENTRY } from './support/mcp.js';
+import { startReplica } from './support/replica.js';
 
 /**
  * The official MCP conformance suite (pinned in package-lock) against the built server in HTTP mode, on a
@@ -24,19 +24,9 @@ let url: string;
 
 beforeAll(async () => {
   sandbox = await startSandbox({ journalBackend: 'inprocess' });
-  server = spawn(process.execPath, [DIST_ENTRY, '--transport', 'http', '--port', '0', '--kubeconfig', sandbox.kubeconfigPath], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  url = await new Promise<string>((resolve, reject) => {
-    server!.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const m = /serving MCP over Streamable HTTP at (http:\/\/\S+\/mcp)/.exec(stderr);
-      if (m) resolve(m[1]!);
-    });
-    server!.once('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${stderr}`)));
-  });
+  const replica = await startReplica(['--kubeconfig', sandbox.kubeconfigPath]);
+  server = replica.child;
+  url = replica.url.href;
 });
 
 afterAll(async () => {
