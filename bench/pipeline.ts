@@ -114,7 +114,9 @@ async function runChild(args: string[], feed?: { source: Readable; onFed: (bytes
   const [code, signal] = await exited;
   const wall = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`${args.join(' ')}: exit ${code ?? signal}: ${Buffer.concat(err).toString().trim()}`);
-  const u = JSON.parse(Buffer.concat(usage).toString()) as { userUs: number; systemUs: number; maxRssKiB: number };
+  const report = Buffer.concat(usage).toString();
+  if (!report) throw new Error(`${args.join(' ')}: exited without its usage report (was ${USAGE} preloaded?)`);
+  const u = JSON.parse(report) as { userUs: number; systemUs: number; maxRssKiB: number };
   return { cpu: (u.userUs + u.systemUs) / 1e6, wall, maxRssMB: (u.maxRssKiB * 1024) / MB, stdout: Buffer.concat(out).toString() };
 }
 
