@@ -181,9 +181,9 @@ describe('Windows generators', () => {
 });
 
 describe('hugeJournalStream', () => {
-  async function read(bytes: number, seed = 1): Promise<Buffer> {
+  async function read(bytes: number, seed = 1, freshIds = false): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    for await (const c of hugeJournalStream({ bytes, seed, hostname: 'big-1', start: new Date('2026-11-20T00:00:00Z') })) chunks.push(c as Buffer);
+    for await (const c of hugeJournalStream({ bytes, seed, hostname: 'big-1', start: new Date('2026-11-20T00:00:00Z'), freshIds })) chunks.push(c as Buffer);
     return Buffer.concat(chunks);
   }
 
@@ -211,6 +211,33 @@ describe('hugeJournalStream', () => {
     expect(text).toMatch(/ big-1 kernel: /);
     const stamps = text.split('\n').filter(Boolean).map((l) => l.slice(0, 22));
     expect([...stamps].sort()).toEqual(stamps);
+  });
+
+  it('with freshIds gives each line its own ids and numbers, and is otherwise the same stream', async () => {
+    const plain = (await read(3_000_000, 5)).toString().split('\n');
+    const fresh = (await read(3_000_000, 5, true)).toString().split('\n');
+    expect(fresh.length).toBe(plain.length);
+    const hex64 = (lines: string[]): string[] => lines.flatMap((l) => l.match(/\b[0-9a-f]{64}\b/g) ?? []);
+    const uuids = (lines: string[]): string[] => lines.flatMap((l) => l.match(/\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b/g) ?? []);
+    let changed = 0;
+    for (let i = 0; i < plain.length; i++) {
+      const [a, b] = [plain[i]!, fresh[i]!];
+      // Same time, program and length; only the drawn parts differ, and they keep their shape.
+      expect(b.length).toBe(a.length);
+      expect(b.slice(0, 40)).toBe(a.slice(0, 40));
+      expect(b.replace(/[\w-]/g, '.')).toBe(a.replace(/[\w-]/g, '.'));
+      if (a !== b) changed++;
+    }
+    expect(changed).toBeGreaterThan(plain.length * 0.9);
+    // The plain stream reuses a few dozen bodies per template; fresh ids do not repeat.
+    const [ph, fh] = [hex64(plain), hex64(fresh)];
+    expect(fh.length).toBe(ph.length);
+    expect(new Set(ph).size).toBeLessThan(ph.length / 10);
+    expect(new Set(fh).size).toBe(fh.length);
+    const [pu, fu] = [uuids(plain), uuids(fresh)];
+    expect(fu.length).toBe(pu.length);
+    expect(new Set(fu).size).toBe(fu.length);
+    expect(fresh.join('\n')).toMatch(/http:\/\/10\.244\.\d\.\d{1,3}:8080\/healthz/);
   });
 
   it('stops when destroyed', async () => {

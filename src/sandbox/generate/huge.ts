@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { mulberry32, type Rng } from './prng.js';
+import { mulberry32, subSeed, type Rng } from './prng.js';
 import { WORKLOADS, podName, uuid, jwt, bootstrapToken, awsAccessKeyId, password, NAMESPACES } from './vocab.js';
 
 /**
@@ -18,6 +18,13 @@ export interface HugeJournalOptions {
    * through the stream: what a summary must surface from a deep scan.
    */
   plantedErrors?: number;
+  /**
+   * Give every line its own random ids and numbers (hex ids, UUIDs, pod-name suffixes, IPs, durations)
+   * instead of reusing those of the pre-rendered bodies, which repeat every ~1,200 lines of a template:
+   * any cache keyed on such tokens would look better on the default stream than on a real node's logs.
+   * Lines keep their shape, length and timestamps (the same stream as without it, ids aside).
+   */
+  freshIds?: boolean;
 }
 
 /**
@@ -55,6 +62,32 @@ interface Body {
   clock: Clock;
   tail: Buffer;
   len: number;
+  /** freshIds: the parts of `tail` drawn at random, rewritten on every copy. */
+  fresh?: FreshParts;
+}
+
+interface FreshParts {
+  chars: CharDraw[];
+  ints: IntDraw[];
+}
+
+/**
+ * Characters of `tail` from one random draw: `at` are their offsets (not always contiguous: a UUID is
+ * sliced from one hex draw). Each takes `bits` random bits, looked up in `table` (the alphabet repeated
+ * to 2^bits entries, so no division per character).
+ */
+interface CharDraw {
+  at: Uint16Array;
+  bits: number;
+  table: Uint8Array;
+}
+
+/** A decimal integer of `len` digits at `at`, redrawn in [lo, lo + span) (same digit count, so the line keeps its length). */
+interface IntDraw {
+  at: number;
+  len: number;
+  lo: number;
+  span: number;
 }
 
 type Template = { weight: number; make: (rng: Rng, host: string) => [string, Clock, string] };
@@ -112,18 +145,116 @@ function p2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
-function buildBodies(rng: Rng, host: string): Body[] {
+function buildBodies(rng: Rng, host: string, freshIds: boolean): Body[] {
   const bodies: Body[] = [];
   for (const t of TEMPLATES) {
     for (let v = 0; v < VARIANTS_PER_TEMPLATE; v++) {
-      const [h, clock, tail] = t.make(rng, host);
+      const draws: Draw[] = [];
+      const [h, clock, tail] = t.make(freshIds ? recording(rng, draws) : rng, host);
       const head = Buffer.from(h);
       const tl = Buffer.from(tail);
       const clockLen = clock === Clock.Klog ? 20 : clock === Clock.Rfc ? 26 : 0;
-      bodies.push({ head, clock, tail: tl, len: STAMP_LEN + head.length + clockLen + tl.length });
+      const body: Body = { head, clock, tail: tl, len: STAMP_LEN + head.length + clockLen + tl.length };
+      if (freshIds) body.fresh = findFreshRuns(t, host, draws, [h, clock, tail]);
+      bodies.push(body);
     }
   }
   return bodies;
+}
+
+/** One call a template made on its Rng, with its arguments and result, for replaying it. */
+type Draw =
+  | { kind: 'chars'; alphabet: string; value: string }
+  | { kind: 'int'; lo: number; hi: number; value: number }
+  | { kind: 'other'; value: unknown };
+
+const HEX = '0123456789abcdef';
+
+function recording(rng: Rng, draws: Draw[]): Rng {
+  const other = <T>(value: T): T => (draws.push({ kind: 'other', value }), value);
+  const chars = (len: number, alphabet: string): string => {
+    const value = rng.chars(len, alphabet);
+    draws.push({ kind: 'chars', alphabet, value });
+    return value;
+  };
+  return {
+    next: () => other(rng.next()),
+    int: (lo, hi) => {
+      const value = rng.int(lo, hi);
+      draws.push({ kind: 'int', lo, hi, value });
+      return value;
+    },
+    pick: (items) => other(rng.pick(items)),
+    hex: (len) => chars(len, HEX),
+    chars,
+    chance: (p) => other(rng.chance(p)),
+  };
+}
+
+/** The part of an integer draw's range with `len` digits. */
+function sameDigitCount(d: { lo: number; hi: number }, len: number): [lo: number, hi: number] {
+  return [Math.max(d.lo, len === 1 ? 0 : 10 ** (len - 1)), Math.min(d.hi, 10 ** len - 1)];
+}
+
+/** Returns the recorded draws again, except draw `k`, which returns `changed`. */
+function replaying(draws: Draw[], k: number, changed: unknown): Rng {
+  let i = 0;
+  const take = (): unknown => {
+    const d = draws[i]!;
+    return i++ === k ? changed : d.value;
+  };
+  return {
+    next: () => take() as number,
+    int: () => take() as number,
+    pick: <T>() => take() as T,
+    hex: () => take() as string,
+    chars: () => take() as string,
+    chance: () => take() as boolean,
+  };
+}
+
+/**
+ * Where each random draw of a body landed in its tail: the template is rendered again with one draw
+ * changed at a time (characters to private-use marks, an integer to another of the same digit count), and
+ * the characters that moved are that draw's. Draws that land in the head, change the line's length or do
+ * not map one character to one (the JWT's base64 JSON) keep their first value.
+ */
+function findFreshRuns(t: Template, host: string, draws: Draw[], [h, clock, tail]: [string, Clock, string]): FreshParts {
+  const runs: FreshParts = { chars: [], ints: [] };
+  if (Buffer.byteLength(tail) !== tail.length) return runs; // offsets below are string indices: ASCII only
+  draws.forEach((d, k) => {
+    let changed: string | number;
+    if (d.kind === 'chars') changed = Array.from(d.value, (_, i) => String.fromCharCode(0xe000 + i)).join('');
+    else if (d.kind === 'int') {
+      const [lo, hi] = sameDigitCount(d, String(d.value).length);
+      if (d.value < 0 || hi <= lo) return;
+      changed = d.value === lo ? hi : lo;
+    } else return;
+    const [h2, clock2, tail2] = t.make(replaying(draws, k, changed), host);
+    if (h2 !== h || clock2 !== clock || tail2.length !== tail.length) return;
+    const at: number[] = [];
+    for (let i = 0; i < tail.length; i++) if (tail2.charCodeAt(i) !== tail.charCodeAt(i)) at.push(i);
+    if (at.length === 0) return;
+    if (d.kind === 'chars') {
+      if (at.some((i) => tail2.charCodeAt(i) < 0xe000)) return;
+      const bits = Math.ceil(Math.log2(d.alphabet.length));
+      const table = Uint8Array.from({ length: 1 << bits }, (_, i) => d.alphabet.charCodeAt(i % d.alphabet.length));
+      runs.chars.push({ at: Uint16Array.from(at), bits, table });
+    } else {
+      // The changed digits are some of the number's: find where the whole number sits around them.
+      const was = String(d.value);
+      const len = was.length;
+      const now = String(changed);
+      let start = -1;
+      for (let s = at[at.length - 1]! - len + 1; s <= at[0]! && start < 0; s++) {
+        if (s >= 0 && tail.slice(s, s + len) === was && tail2.slice(s, s + len) === now) start = s;
+      }
+      if (start < 0) return;
+      const [lo, hi] = sameDigitCount(d, len);
+      runs.ints.push({ at: start, lo, span: hi - lo + 1, len });
+    }
+  });
+  return runs;
 }
 
 function buildPicks(rng: Rng): Uint16Array {
@@ -145,7 +276,8 @@ export function hugeJournalStream(opts: HugeJournalOptions): Readable {
   const total = Math.max(0, Math.floor(opts.bytes));
   const host = opts.hostname ?? 'node-1';
   const rng = mulberry32(opts.seed ?? 1);
-  const bodies = buildBodies(rng, host);
+  const freshIds = opts.freshIds === true;
+  const bodies = buildBodies(rng, host, freshIds);
   const picks = buildPicks(rng);
   const plants = PLANTED_ERRORS.slice(0, Math.max(0, opts.plantedErrors ?? 0)).map(([src, , msg]) => {
     const [h, clock, tail] = kubelet('E', src, msg)(host);
@@ -183,6 +315,39 @@ export function hugeJournalStream(opts: HugeJournalOptions): Readable {
     for (let i = 5; i >= 0; i--) {
       buf[at + i] = 48 + (micros % 10);
       micros = Math.floor(micros / 10);
+    }
+  };
+
+  // freshIds: xorshift32, seeded apart from `rng` so the stream is the same as without it but for the ids.
+  let x = (subSeed(opts.seed ?? 1, 'fresh-ids') | 1) >>> 0;
+  const step = (): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+  const freshen = (buf: Buffer, o: number, parts: FreshParts): void => {
+    for (const { at, bits, table } of parts.chars) {
+      // Several characters from each 32-bit draw: this runs for ~100 characters a line.
+      const mask = (1 << bits) - 1;
+      let bitsLeft = 0;
+      let word = 0;
+      for (let i = 0; i < at.length; i++) {
+        if (bitsLeft < bits) {
+          word = step();
+          bitsLeft = 32;
+        }
+        buf[o + at[i]!] = table[word & mask]!;
+        word >>>= bits;
+        bitsLeft -= bits;
+      }
+    }
+    for (const { at, len, lo, span } of parts.ints) {
+      let v = lo + (step() % span);
+      for (let i = at + len - 1; i >= at; i--) {
+        buf[o + i] = 48 + (v % 10);
+        v = Math.floor(v / 10);
+      }
     }
   };
 
@@ -239,7 +404,9 @@ export function hugeJournalStream(opts: HugeJournalOptions): Readable {
         writeMicros(buf, o + 20, micros);
         o += 26;
       }
+      const tailAt = o;
       o += b.tail.copy(buf, o);
+      if (b.fresh) freshen(buf, tailAt, b.fresh);
     }
     remaining -= o;
     return o === size ? buf : buf.subarray(0, o);
