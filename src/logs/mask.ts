@@ -5,6 +5,7 @@
  * classifying only the delimited words that contain a digit (or could be a generated pod name) with
  * anchored tests is several times faster.
  */
+import { SECRET_HINTS } from './secret-hints.js';
 import { LEXICON_AUTOMATON } from './severity.js';
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -166,15 +167,28 @@ function maskWord(w: string, hasDigit: boolean, level: 0 | 1 | 2 = 0): string {
 }
 
 /**
- * Where the last maskTokens call masked something: `maskedSpans.count` triplets (token index, start,
- * end) of the original token in the text. One typed buffer reused between calls (no allocation per
- * line); read it before the next call.
+ * Where a maskTokens call masked something: `count` triplets (token index, start, end) of the original
+ * token in the text. Typed buffers reused between calls (no allocation per line): the caller passes the
+ * one to fill, or reads the shared `maskedSpans` before the next call.
  */
-export const maskedSpans = { data: new Int32Array(3 * 256), count: 0 };
+export interface SpanBuffer {
+  data: Int32Array;
+  count: number;
+}
+
+export function newSpanBuffer(): SpanBuffer {
+  return { data: new Int32Array(3 * 256), count: 0 };
+}
+
+export const maskedSpans: SpanBuffer = newSpanBuffer();
 
 /** The trouble lexicon's best hit in the text of the last maskTokens call (see LEXICON_AUTOMATON). */
 export const lexiconScan = { hit: 0 };
 const { delta: LEX_DELTA, hit: LEX_HIT } = LEXICON_AUTOMATON;
+
+/** Whether the last maskTokens call saw a secret hint (SECRET_HINTS) in text[hintFrom..]. */
+export const secretHint = { found: false };
+const { delta: HINT_DELTA, nonAscii: HINT_NON_ASCII, hiddenOrSpace: HINT_HIDDEN, accept: HINT_ACCEPT, start: HINT_START } = SECRET_HINTS;
 
 // Words repeat (k8s.io, cri-containerd, namespaces, image names) and a compound word costs several
 // regex tests: their masked forms are kept, a bounded number (cleared when full, so unique names cannot
@@ -189,12 +203,19 @@ const wordMemo = new Map<string, string>();
 
 /**
  * Masks and tokenizes in one pass: returns the space-separated tokens of text[start..] with variable
- * words replaced. Doing both at once avoids building a masked string only to split it again.
+ * words replaced. Doing both at once avoids building a masked string only to split it again. On the way
+ * it steps the trouble lexicon (lexiconScan) over text[start..] and the secret hints (secretHint) over
+ * text[hintFrom..], so the pipeline needs no other pass over a line that holds neither.
  */
-export function maskTokens(text: string, start = 0, lead1?: string, lead2?: string): string[] {
+export function maskTokens(text: string, start = 0, lead1?: string, lead2?: string, spans: SpanBuffer = maskedSpans, hintFrom = start): string[] {
   // Leading tokens (identifier, stream) the caller wants in front, placed first rather than unshifted.
   const tokens: string[] = lead1 === undefined ? [] : lead2 === undefined ? [lead1] : [lead1, lead2];
-  maskedSpans.count = 0;
+  spans.count = 0;
+  let hint = HINT_START;
+  for (let i = hintFrom; i < start; i++) {
+    const c = text.charCodeAt(i);
+    hint = c < 128 ? HINT_DELTA[(hint << 7) | c]! : HINT_HIDDEN[c] ? HINT_ACCEPT : HINT_NON_ASCII[hint]!;
+  }
   let lex = 0;
   let lexHit = 0;
   const n = text.length;
@@ -210,7 +231,11 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
     if (c < 128) {
       lex = LEX_DELTA[(lex << 7) | c]!;
       if (LEX_HIT[lex]! > lexHit) lexHit = LEX_HIT[lex]!;
-    } else lex = 0;
+      hint = HINT_DELTA[(hint << 7) | c]!;
+    } else {
+      lex = 0;
+      hint = HINT_HIDDEN[c] ? HINT_ACCEPT : HINT_NON_ASCII[hint]!;
+    }
     const k = CLASS[c]!;
     if (k === 1) {
       if (wordStart >= 0 && (digit || dash)) {
@@ -234,9 +259,9 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
       dash = false;
       if (c === 32 || c === 9) {
         if (tokStart >= 0) {
-          if (copied >= 0 && maskedSpans.count < 256) {
-            const o = 3 * maskedSpans.count++;
-            const d = maskedSpans.data;
+          if (copied >= 0 && spans.count < 256) {
+            const o = 3 * spans.count++;
+            const d = spans.data;
             d[o] = tokens.length;
             d[o + 1] = tokStart;
             d[o + 2] = i;
@@ -256,6 +281,7 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
     if (tokStart < 0) tokStart = i;
   }
   lexiconScan.hit = lexHit;
+  secretHint.found = hint === HINT_ACCEPT;
   return tokens;
 }
 
