@@ -21,12 +21,52 @@ const TIME = /^(?:\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:
 const DUR = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|min|sec|secs)(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))*$/;
 const HEX = /^(?:0x[0-9a-fA-F]+|(?=[0-9a-f]*[a-f])[0-9a-f]{8,})$/;
 const NUM = /^[-+*#]?\d+(?:\.\d+)?(?:[KMGTPkmgtp]i?[Bb]?|[Bb]|%|bytes)?$/;
-// Character classes for the word scanner: 1 ends a word (whitespace and the punctuation around values
-// in klog/logfmt/JSON), 2 digit, 3 '-'. A table lookup keeps the per-character cost to one load.
-const CLASS = new Uint8Array(65536);
-for (const ch of ' \t"\'(),;=[\\]{}<>|') CLASS[ch.charCodeAt(0)] = 1;
-for (let c = 48; c <= 57; c++) CLASS[c] = 2;
-CLASS[45] = 3;
+// Character classes for the word scanner, as bits a word ORs together: DELIM ends a word (whitespace
+// and the punctuation around values in klog/logfmt/JSON); the rest say what a word is made of, so the
+// commonest masked words (ids, UIDs, numbers) are settled at their end without a copy or a memo lookup.
+// A table lookup keeps the per-character cost to one load.
+const DELIM = 1;
+const DIGIT = 2;
+const DASH = 4;
+const HEX_LOWER = 8;
+const HEX_UPPER = 16;
+const OTHER = 32;
+const CLASS = new Uint8Array(65536).fill(OTHER);
+for (const ch of ' \t"\'(),;=[\\]{}<>|') CLASS[ch.charCodeAt(0)] = DELIM;
+for (let c = 48; c <= 57; c++) CLASS[c] = DIGIT;
+for (let c = 97; c <= 102; c++) CLASS[c] = HEX_LOWER;
+for (let c = 65; c <= 70; c++) CLASS[c] = HEX_UPPER;
+CLASS[45] = DASH;
+
+/**
+ * What classify gives a word of text[from..to) that has a digit and only the characters in `bits`, for
+ * the shapes decided by length and alphabet (all digits, lowercase hex, a UUID); undefined when the
+ * word needs the full classify. Mirrors classify's first steps exactly (see hexShape).
+ */
+function quickClass(text: string, from: number, to: number, bits: number): string | undefined {
+  const n = to - from;
+  if ((bits & ~(DIGIT | HEX_LOWER)) === 0) {
+    if (n >= 32 && n <= 64) return '<ID>';
+    if ((bits & HEX_LOWER) === 0) return '<NUM>';
+    if (n < 8) return undefined;
+    const last = text.charCodeAt(to - 1);
+    if (last === 100 || last === 98) {
+      // One letter only, and it is the final 'd' or 'b': a duration or a byte count (hexShape's 5).
+      let letters = 0;
+      for (let i = from; i < to; i++) if (text.charCodeAt(i) >= 97) letters++;
+      if (letters === 1) return undefined;
+    }
+    return '<HEX>';
+  }
+  if (n === 36 && (bits & (OTHER | DASH)) === DASH) {
+    for (let i = 0; i < 36; i++) {
+      const isDash = text.charCodeAt(from + i) === 45;
+      if (isDash !== (i === 8 || i === 13 || i === 18 || i === 23)) return undefined;
+    }
+    return '<UID>';
+  }
+  return undefined;
+}
 
 function isK8sSuffixChar(c: number): boolean {
   // bcdfghjklmnpqrstvwxz2456789
@@ -223,8 +263,7 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
   let tok = ''; // masked prefix of the current token, up to `copied`
   let copied = -1; // text[tokStart..copied) is already in `tok`; -1 while nothing was masked
   let wordStart = -1;
-  let digit = false;
-  let dash = false;
+  let bits = 0; // CLASS bits of the current word
   for (let i = start; i <= n; i++) {
     const c = i < n ? text.charCodeAt(i) : 32;
     // The lexicon rides along: one table step per character instead of a regex pass of its own.
@@ -237,26 +276,29 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
       hint = HINT_HIDDEN[c] ? HINT_ACCEPT : HINT_NON_ASCII[hint]!;
     }
     const k = CLASS[c]!;
-    if (k === 1) {
-      if (wordStart >= 0 && (digit || dash)) {
-        const w = text.slice(wordStart, i);
-        const memo = w.length <= MEMO_MAX_WORD || (w.length <= MEMO_MAX_PATH && w.includes('/'));
-        let m = memo ? wordMemo.get(w) : undefined;
+    if (k === DELIM) {
+      if (wordStart >= 0 && (bits & (DIGIT | DASH)) !== 0) {
+        let m = (bits & DIGIT) !== 0 ? quickClass(text, wordStart, i, bits) : undefined;
         if (m === undefined) {
-          m = maskWord(w, digit);
-          if (memo) {
-            if (wordMemo.size >= MEMO_SIZE) wordMemo.clear();
-            wordMemo.set(w, m);
+          const w = text.slice(wordStart, i);
+          const memo = w.length <= MEMO_MAX_WORD || (w.length <= MEMO_MAX_PATH && w.includes('/'));
+          m = memo ? wordMemo.get(w) : undefined;
+          if (m === undefined) {
+            m = maskWord(w, (bits & DIGIT) !== 0);
+            if (memo) {
+              if (wordMemo.size >= MEMO_SIZE) wordMemo.clear();
+              wordMemo.set(w, m);
+            }
           }
+          if (m === w) m = undefined;
         }
-        if (m !== w) {
+        if (m !== undefined) {
           tok = copied < 0 ? text.slice(tokStart, wordStart) + m : tok + text.slice(copied, wordStart) + m;
           copied = i;
         }
       }
       wordStart = -1;
-      digit = false;
-      dash = false;
+      bits = 0;
       if (c === 32 || c === 9) {
         if (tokStart >= 0) {
           if (copied >= 0 && spans.count < 256) {
@@ -275,8 +317,7 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
       }
     } else {
       if (wordStart < 0) wordStart = i;
-      if (k === 2) digit = true;
-      else if (k === 3) dash = true;
+      bits |= k;
     }
     if (tokStart < 0) tokStart = i;
   }

@@ -68,8 +68,12 @@ function looksLikeOrphanPemLine(body: string): boolean {
 function mayBeOrphanPemLine(line: string): boolean {
   const sp = line.lastIndexOf(' ');
   const last = line.length - sp - 1;
-  return last >= 16 && last <= 76 && looksLikeOrphanPemLine(line.slice(sp + 1));
+  if (last < 16 || last > 76) return false;
+  for (let i = sp + 1; i < line.length; i++) if (!BASE64_CHAR[line.charCodeAt(i) & 0xffff]) return false;
+  return looksLikeOrphanPemLine(line.slice(sp + 1));
 }
+const BASE64_CHAR = new Uint8Array(65536);
+for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=') BASE64_CHAR[ch.charCodeAt(0)] = 1;
 // A PEM block whose END never arrives must not swallow the rest of the log.
 const PEM_MAX_LINES = 200;
 
