@@ -224,7 +224,30 @@ export const maskedSpans: SpanBuffer = newSpanBuffer();
 
 /** The trouble lexicon's best hit in the text of the last maskTokens call (see LEXICON_AUTOMATON). */
 export const lexiconScan = { hit: 0 };
-const { delta: LEX_DELTA, hit: LEX_HIT } = LEXICON_AUTOMATON;
+/**
+ * The lexicon automaton with the best hit so far folded into the state (three copies of it: no hit yet,
+ * a warning term seen, an error term seen), so the scan needs no test per character: the level of the
+ * final state is the line's best hit. A non-ASCII character restarts at the root of its copy.
+ */
+function withBestHit({ delta, hit }: { delta: Int16Array; hit: Uint8Array }): { delta: Uint16Array; level: Uint8Array; root: Uint16Array } {
+  const n = hit.length;
+  const out = new Uint16Array(3 * n * 128);
+  const level = new Uint8Array(3 * n);
+  const root = new Uint16Array(3 * n);
+  for (let l = 0; l < 3; l++) {
+    for (let st = 0; st < n; st++) {
+      const from = l * n + st;
+      level[from] = l;
+      root[from] = l * n;
+      for (let c = 0; c < 128; c++) {
+        const next = delta[st * 128 + c]!;
+        out[from * 128 + c] = Math.max(l, hit[next]!) * n + next;
+      }
+    }
+  }
+  return { delta: out, level, root };
+}
+const { delta: LEX_DELTA, level: LEX_LEVEL, root: LEX_ROOT } = withBestHit(LEXICON_AUTOMATON);
 
 /** Whether the last maskTokens call saw a secret hint (SECRET_HINTS) in text[hintFrom..]. */
 export const secretHint = { found: false };
@@ -257,7 +280,6 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
     hint = c < 128 ? HINT_DELTA[(hint << 7) | c]! : HINT_HIDDEN[c] ? HINT_ACCEPT : HINT_NON_ASCII[hint]!;
   }
   let lex = 0;
-  let lexHit = 0;
   const n = text.length;
   let tokStart = -1; // start of the current space-separated token
   let tok = ''; // masked prefix of the current token, up to `copied`
@@ -269,10 +291,9 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
     // The lexicon rides along: one table step per character instead of a regex pass of its own.
     if (c < 128) {
       lex = LEX_DELTA[(lex << 7) | c]!;
-      if (LEX_HIT[lex]! > lexHit) lexHit = LEX_HIT[lex]!;
       hint = HINT_DELTA[(hint << 7) | c]!;
     } else {
-      lex = 0;
+      lex = LEX_ROOT[lex]!;
       hint = HINT_HIDDEN[c] ? HINT_ACCEPT : HINT_NON_ASCII[hint]!;
     }
     const k = CLASS[c]!;
@@ -321,7 +342,7 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
     }
     if (tokStart < 0) tokStart = i;
   }
-  lexiconScan.hit = lexHit;
+  lexiconScan.hit = LEX_LEVEL[lex]!;
   secretHint.found = hint === HINT_ACCEPT;
   return tokens;
 }
