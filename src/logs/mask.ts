@@ -223,7 +223,7 @@ export function newSpanBuffer(): SpanBuffer {
 export const maskedSpans: SpanBuffer = newSpanBuffer();
 
 /** The trouble lexicon's best hit in the text of the last maskTokens call (see LEXICON_AUTOMATON). */
-export const lexiconScan = { hit: 0 };
+export const lexiconScan = { hit: 0, /** text[start..] holds "['" (a Python list repr, see maskPhrases). */ listOpen: false };
 /**
  * The lexicon automaton with the best hit so far folded into the state (three copies of it: no hit yet,
  * a warning term seen, an error term seen), so the scan needs no test per character: the level of the
@@ -280,6 +280,7 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
     hint = c < 128 ? HINT_DELTA[(hint << 7) | c]! : HINT_HIDDEN[c] ? HINT_ACCEPT : HINT_NON_ASCII[hint]!;
   }
   let lex = 0;
+  let listOpen = false;
   const n = text.length;
   let tokStart = -1; // start of the current space-separated token
   let tok = ''; // masked prefix of the current token, up to `copied`
@@ -298,6 +299,7 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
     }
     const k = CLASS[c]!;
     if (k === DELIM) {
+      if (c === 39 && i > start && text.charCodeAt(i - 1) === 91) listOpen = true;
       if (wordStart >= 0 && (bits & (DIGIT | DASH)) !== 0) {
         let m = (bits & DIGIT) !== 0 ? quickClass(text, wordStart, i, bits) : undefined;
         if (m === undefined) {
@@ -343,6 +345,7 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
     if (tokStart < 0) tokStart = i;
   }
   lexiconScan.hit = LEX_LEVEL[lex]!;
+  lexiconScan.listOpen = listOpen;
   secretHint.found = hint === HINT_ACCEPT;
   return tokens;
 }

@@ -167,6 +167,7 @@ class DigestBuilder {
   /** The open record's head, masked when it was read (undefined when flush must mask it). */
   private recTokens: string[] | undefined;
   private recLexHit = 0;
+  private recListOpen = false;
   private recSpans: SpanBuffer;
   /** Span buffers for masks made when a line is read (the open record keeps one), and one for flush. */
   private readonly lineSpans = [newSpanBuffer(), newSpanBuffer()];
@@ -211,11 +212,13 @@ class DigestBuilder {
     let hinted: boolean;
     let spans: SpanBuffer | undefined;
     let lexHit = 0;
+    let listOpen = false;
     if (h.jsonMessage === undefined) {
       this.leadsFor(h.ident, h.stream);
       spans = this.lineSpans[this.lineSpansNext]!;
       tokens = maskTokens(raw, h.messageStart, this.lead1, this.lead2, spans, 0);
       lexHit = lexiconScan.hit;
+      listOpen = lexiconScan.listOpen;
       hinted = secretHint.found;
     } else hinted = mayNeedRedaction(raw);
     let line = raw;
@@ -248,6 +251,7 @@ class DigestBuilder {
     this.recTokens = tokens;
     if (tokens !== undefined) {
       this.recLexHit = lexHit;
+      this.recListOpen = listOpen;
       this.recSpans = spans!;
       this.lineSpansNext ^= 1; // the open record keeps this buffer
     }
@@ -342,6 +346,7 @@ class DigestBuilder {
     let from = 0;
     let spans = this.flushSpans;
     let lexHit: number;
+    let listOpen: boolean | undefined; // the message holds "['" (undefined: not known, look)
     if (this.recExceptionLine !== undefined) {
       // A bare Python traceback: its head says nothing, the exception line at its end says what happened.
       message = 'Traceback: ' + this.recExceptionLine;
@@ -363,6 +368,7 @@ class DigestBuilder {
         tokens = this.recTokens;
         spans = this.recSpans;
         lexHit = this.recLexHit;
+        listOpen = this.recListOpen;
       } else {
         tokens = maskTokens(head, from, lead1, lead2, spans);
         lexHit = lexiconScan.hit;
@@ -371,7 +377,7 @@ class DigestBuilder {
     }
     const level = this.rec.level;
     let severity = liftByHit(level ?? severityFromText((message ??= from === 0 ? head : head.slice(from))), lexHit);
-    if ((this.recIdent !== undefined && PHRASE_IDENTS.has(this.recIdent)) || spanBase.indexOf("['", from) >= 0) {
+    if ((this.recIdent !== undefined && PHRASE_IDENTS.has(this.recIdent)) || (listOpen ?? spanBase.indexOf("['", from) >= 0)) {
       const phrased = maskPhrases(this.recIdent, (message ??= from === 0 ? head : head.slice(from)));
       if (phrased !== undefined) {
         spans = this.flushSpans;
