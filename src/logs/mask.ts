@@ -5,8 +5,8 @@
  * classifying only the delimited words that contain a digit (or could be a generated pod name) with
  * anchored tests is several times faster.
  */
+import { SCAN_AUTOMATON } from './scan-automaton.js';
 import { SECRET_HINTS } from './secret-hints.js';
-import { LEXICON_AUTOMATON } from './severity.js';
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5}|\/\d{1,2})?|\[?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\]?(?::\d{1,5})?)$/;
@@ -222,36 +222,21 @@ export function newSpanBuffer(): SpanBuffer {
 
 export const maskedSpans: SpanBuffer = newSpanBuffer();
 
-/** The trouble lexicon's best hit in the text of the last maskTokens call (see LEXICON_AUTOMATON). */
+/** The trouble lexicon's best hit in the text of the last maskTokens call (see SCAN_AUTOMATON). */
 export const lexiconScan = { hit: 0, /** text[start..] holds "['" (a Python list repr, see maskPhrases). */ listOpen: false };
-/**
- * The lexicon automaton with the best hit so far folded into the state (three copies of it: no hit yet,
- * a warning term seen, an error term seen), so the scan needs no test per character: the level of the
- * final state is the line's best hit. A non-ASCII character restarts at the root of its copy.
- */
-function withBestHit({ delta, hit }: { delta: Int16Array; hit: Uint8Array }): { delta: Uint16Array; level: Uint8Array; root: Uint16Array } {
-  const n = hit.length;
-  const out = new Uint16Array(3 * n * 128);
-  const level = new Uint8Array(3 * n);
-  const root = new Uint16Array(3 * n);
-  for (let l = 0; l < 3; l++) {
-    for (let st = 0; st < n; st++) {
-      const from = l * n + st;
-      level[from] = l;
-      root[from] = l * n;
-      for (let c = 0; c < 128; c++) {
-        const next = delta[st * 128 + c]!;
-        out[from * 128 + c] = Math.max(l, hit[next]!) * n + next;
-      }
-    }
-  }
-  return { delta: out, level, root };
-}
-const { delta: LEX_DELTA, level: LEX_LEVEL, root: LEX_ROOT } = withBestHit(LEXICON_AUTOMATON);
+
 
 /** Whether the last maskTokens call saw a secret hint (SECRET_HINTS) in text[hintFrom..]. */
 export const secretHint = { found: false };
 const { delta: HINT_DELTA, nonAscii: HINT_NON_ASCII, hiddenOrSpace: HINT_HIDDEN, accept: HINT_ACCEPT, start: HINT_START } = SECRET_HINTS;
+const {
+  delta: SCAN_DELTA,
+  nonAscii: SCAN_NON_ASCII,
+  nonAsciiFlagged: SCAN_NON_ASCII_FLAGGED,
+  entry: SCAN_ENTRY,
+  level: SCAN_LEVEL,
+  hinted: SCAN_HINTED,
+} = SCAN_AUTOMATON;
 
 // Words repeat (k8s.io, cri-containerd, namespaces, image names) and a compound word costs several
 // regex tests: their masked forms are kept, a bounded number (cleared when full, so unique names cannot
@@ -268,39 +253,49 @@ const wordMemo = new Map<string, string>();
  * Masks and tokenizes in one pass: returns the space-separated tokens of text[start..] with variable
  * words replaced. Doing both at once avoids building a masked string only to split it again. On the way
  * it steps the trouble lexicon (lexiconScan) over text[start..] and the secret hints (secretHint) over
- * text[hintFrom..], so the pipeline needs no other pass over a line that holds neither.
+ * text[hintFrom..], so the pipeline needs no other pass over a line that holds neither. Tokens are runs
+ * of characters between spaces/tabs; words are runs between delimiters (CLASS) inside them.
  */
 export function maskTokens(text: string, start = 0, lead1?: string, lead2?: string, spans: SpanBuffer = maskedSpans, hintFrom = start): string[] {
   // Leading tokens (identifier, stream) the caller wants in front, placed first rather than unshifted.
   const tokens: string[] = lead1 === undefined ? [] : lead2 === undefined ? [lead1] : [lead1, lead2];
   spans.count = 0;
+  // The header part only needs the secret hints; the message part steps the product automaton, whose
+  // lexicon starts at the message.
   let hint = HINT_START;
   for (let i = hintFrom; i < start; i++) {
     const c = text.charCodeAt(i);
     hint = c < 128 ? HINT_DELTA[(hint << 7) | c]! : HINT_HIDDEN[c] ? HINT_ACCEPT : HINT_NON_ASCII[hint]!;
   }
-  let lex = 0;
+  let st = SCAN_ENTRY[hint]!;
   let listOpen = false;
   const n = text.length;
-  let tokStart = -1; // start of the current space-separated token
-  let tok = ''; // masked prefix of the current token, up to `copied`
-  let copied = -1; // text[tokStart..copied) is already in `tok`; -1 while nothing was masked
-  let wordStart = -1;
-  let bits = 0; // CLASS bits of the current word
-  for (let i = start; i <= n; i++) {
-    const c = i < n ? text.charCodeAt(i) : 32;
-    // The lexicon rides along: one table step per character instead of a regex pass of its own.
-    if (c < 128) {
-      lex = LEX_DELTA[(lex << 7) | c]!;
-      hint = HINT_DELTA[(hint << 7) | c]!;
-    } else {
-      lex = LEX_ROOT[lex]!;
-      hint = HINT_HIDDEN[c] ? HINT_ACCEPT : HINT_NON_ASCII[hint]!;
+  let i = start;
+  outer: for (;;) {
+    // Spaces between tokens.
+    let c = 0;
+    for (; i < n; i++) {
+      c = text.charCodeAt(i);
+      if (c !== 32 && c !== 9) break;
+      st = SCAN_DELTA[(st << 7) | c]!;
     }
-    const k = CLASS[c]!;
-    if (k === DELIM) {
-      if (c === 39 && i > start && text.charCodeAt(i - 1) === 91) listOpen = true;
-      if (wordStart >= 0 && (bits & (DIGIT | DASH)) !== 0) {
+    if (i >= n) break;
+    const tokStart = i;
+    let tok = '';
+    let copied = -1;
+    for (;;) {
+      // A word: characters up to a delimiter.
+      const wordStart = i;
+      let bits = 0;
+      let k = DELIM;
+      for (; i < n; i++) {
+        c = text.charCodeAt(i);
+        st = c < 128 ? SCAN_DELTA[(st << 7) | c]! : HINT_HIDDEN[c] ? SCAN_NON_ASCII_FLAGGED[st]! : SCAN_NON_ASCII[st]!;
+        k = CLASS[c]!;
+        if (k === DELIM) break;
+        bits |= k;
+      }
+      if ((bits & (DIGIT | DASH)) !== 0) {
         let m = (bits & DIGIT) !== 0 ? quickClass(text, wordStart, i, bits) : undefined;
         if (m === undefined) {
           const w = text.slice(wordStart, i);
@@ -320,33 +315,27 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
           copied = i;
         }
       }
-      wordStart = -1;
-      bits = 0;
-      if (c === 32 || c === 9) {
-        if (tokStart >= 0) {
-          if (copied >= 0 && spans.count < 256) {
-            const o = 3 * spans.count++;
-            const d = spans.data;
-            d[o] = tokens.length;
-            d[o + 1] = tokStart;
-            d[o + 2] = i;
-          }
-          tokens.push(copied < 0 ? text.slice(tokStart, i) : tok + text.slice(copied, i));
-          tokStart = -1;
-          copied = -1;
-          tok = '';
+      if (i >= n || c === 32 || c === 9) {
+        if (copied >= 0 && spans.count < 256) {
+          const o = 3 * spans.count++;
+          const d = spans.data;
+          d[o] = tokens.length;
+          d[o + 1] = tokStart;
+          d[o + 2] = i;
         }
-        continue;
+        tokens.push(copied < 0 ? text.slice(tokStart, i) : tok + text.slice(copied, i));
+        if (i >= n) break outer;
+        i++;
+        continue outer;
       }
-    } else {
-      if (wordStart < 0) wordStart = i;
-      bits |= k;
+      if (c === 39 && i > start && text.charCodeAt(i - 1) === 91) listOpen = true;
+      i++; // another delimiter: part of the token
     }
-    if (tokStart < 0) tokStart = i;
   }
-  lexiconScan.hit = LEX_LEVEL[lex]!;
+  st = SCAN_DELTA[(st << 7) | 32]!; // the end reads as a space (as the scan always did)
+  lexiconScan.hit = SCAN_LEVEL[st]!;
   lexiconScan.listOpen = listOpen;
-  secretHint.found = hint === HINT_ACCEPT;
+  secretHint.found = SCAN_HINTED[st] === 1;
   return tokens;
 }
 
