@@ -29,14 +29,14 @@ export function buildScanAutomaton(): ScanAutomaton {
   const H = SECRET_HINTS;
   const lexStates = hit.length;
   // A product state is (lexicon state, best hit 0–2, hint state), numbered as first reached.
-  const ids = new Map<number, number>();
+  const ids = new Int32Array(H.states * 3 * lexStates).fill(-1);
   const parts: number[] = [];
   const idOf = (lex: number, best: number, hint: number): number => {
     const key = (hint * 3 + best) * lexStates + lex;
-    let id = ids.get(key);
-    if (id === undefined) {
+    let id = ids[key]!;
+    if (id < 0) {
       id = parts.length;
-      ids.set(key, id);
+      ids[key] = id;
       parts.push(key);
     }
     return id;
