@@ -98,3 +98,34 @@ describe('secret hints (redaction prefilter fused into the mask scan)', () => {
     expect(d.redactions).toEqual({ 'key-value': 1 });
   });
 });
+
+describe('the mask scan steps the product automaton (lexicon × secret hints) exactly like each on its own', () => {
+  it('agrees with mayNeedRedaction over the whole line and with a plain lexicon search over the message', async () => {
+    const { maskTokens, lexiconScan, secretHint } = await import('../src/logs/mask.js');
+    const { NODE_TROUBLE_LEXICON } = await import('../src/logs/severity.js');
+    const r = rng(42);
+    const corpus = secretCorpus(9, 200);
+    const terms = NODE_TROUBLE_LEXICON.map((e) => e.term);
+    const pieces = [...keywordSamples(), ...corpus.lines, ...NOISE, ...terms, ...terms.map((t) => t.slice(0, -1)), 'Killed', 'OOM', 'x5', '\u00e9x509', 'pass', 'é'];
+    let hinted = 0;
+    let hits = 0;
+    for (let i = 0; i < 20000; i++) {
+      const header = HEADERS[Math.floor(r() * HEADERS.length)]!;
+      let line = header;
+      const n = 1 + Math.floor(r() * 6);
+      for (let k = 0; k < n; k++) line += (r() < 0.6 ? ' ' : '') + pieces[Math.floor(r() * pieces.length)]!;
+      const start = header.length;
+      maskTokens(line, start, undefined, undefined, undefined, 0);
+      const message = line.slice(start);
+      let expected = 0;
+      for (const e of NODE_TROUBLE_LEXICON) if (message.includes(e.term)) expected = Math.max(expected, e.severity === 'error' ? 2 : 1);
+      expect(lexiconScan.hit, line).toBe(expected);
+      // The scan reads a space after the text; the hint automaton alone does not (only "-key" + end differs).
+      expect(secretHint.found, line).toBe(mayNeedRedaction(line + ' '));
+      if (secretHint.found) hinted++;
+      if (expected) hits++;
+    }
+    expect(hinted).toBeGreaterThan(1000);
+    expect(hits).toBeGreaterThan(1000);
+  });
+});
