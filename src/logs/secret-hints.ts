@@ -134,9 +134,27 @@ export function buildSecretHints(parts: readonly string[] = [...PREFILTER_PARTS,
       it = (p << 8) | (j + 1);
     }
   };
-  // What the implicit start items become on each symbol.
-  const startNext: number[][] = [];
+  // Symbols that every atom treats alike (and that are alike as control characters) share their
+  // transitions: the construction runs once per class, not once per character.
+  const isControl = (sym: number): boolean => (sym < 32 ? sym !== 9 : sym === 127);
+  const atoms = pats.flat();
+  const classOfSym = new Int32Array(SYMBOLS);
+  const reps: number[] = [];
+  const bySignature = new Map<string, number>();
   for (let sym = 0; sym < SYMBOLS; sym++) {
+    let sig = isControl(sym) ? 'c' : '';
+    for (const a of atoms) sig += a.set[sym];
+    let k = bySignature.get(sig);
+    if (k === undefined) {
+      k = reps.length;
+      bySignature.set(sig, k);
+      reps.push(sym);
+    }
+    classOfSym[sym] = k;
+  }
+  // What the implicit start items become on each symbol class.
+  const startNext: number[][] = [];
+  for (const sym of reps) {
     const out: number[] = [];
     accepted = false;
     for (let p = 0; p < pats.length; p++) {
@@ -168,11 +186,12 @@ export function buildSecretHints(parts: readonly string[] = [...PREFILTER_PARTS,
   const rows: Uint16Array[] = [new Uint16Array(SYMBOLS)]; // accept → accept
   for (let q = 0; q < queue.length; q++) {
     const id = queue[q]!;
-    const row = new Uint16Array(SYMBOLS);
-    for (let sym = 0; sym < SYMBOLS; sym++) {
-      const fromStart = startNext[sym]!;
-      if ((sym < 32 ? sym !== 9 : sym === 127) || fromStart[0] === -1) {
-        row[sym] = ACCEPT;
+    const byClass = new Uint16Array(reps.length);
+    for (let k = 0; k < reps.length; k++) {
+      const sym = reps[k]!;
+      const fromStart = startNext[k]!;
+      if (isControl(sym) || fromStart[0] === -1) {
+        byClass[k] = ACCEPT;
         continue;
       }
       const next = fromStart.slice();
@@ -181,8 +200,10 @@ export function buildSecretHints(parts: readonly string[] = [...PREFILTER_PARTS,
         const atom = pats[it >> 8]![it & 255]!;
         if (atom.set[sym]) close(next, atom.star ? it : it + 1);
       }
-      row[sym] = accepted ? ACCEPT : intern(next);
+      byClass[k] = accepted ? ACCEPT : intern(next);
     }
+    const row = new Uint16Array(SYMBOLS);
+    for (let sym = 0; sym < SYMBOLS; sym++) row[sym] = byClass[classOfSym[sym]!]!;
     rows[id] = row;
   }
   const states = sets.length;
