@@ -41,6 +41,16 @@ describe('variable masking: word shapes settled without the regex chain', () => 
     ['A'.repeat(31) + '1', 'A'.repeat(31) + '1'],
     ['payments/worker-bngz9', 'payments/<POD>'],
     ['payments_worker-bngz9', 'payments_worker-bngz9'],
+    // Settled at the word's end from its alphabet and length (quickClass), pinned to the chain's answers.
+    ['1'.repeat(70), '<NUM>'],
+    ['1'.repeat(33), '<ID>'],
+    ['abcdefab-abcd-abcd-abcd-abcdefabcdef', 'abcdefab-abcd-abcd-abcd-abcdefabcdef'], // no digit: not a UID here
+    ['3f2c1e9a-1b2c-4d5e-8f90-a1b2c3d4e5f6.', '<UID>.'],
+    ['3f2c1e9a1b2c-4d5e-8f90-a1b2-c3d4e5f6', '<HEX>-4d5e-8f90-a1b2-<HEX>'],
+    ['1a2b3c4db', '<HEX>'],
+    ['12345678d', '<DUR>'],
+    ['abcdef12d', '<HEX>'],
+    ['12ab', '12ab'],
   ])('%s → %s', (input, expected) => {
     // Twice: the second answer comes from the memo of masked words.
     expect(maskVariables(input)).toBe(expected);

@@ -12,11 +12,11 @@ const INVISIBLE =
   /[\x00-\x08\x0a-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2028\u2029\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]|\udb40[\udc00-\udc7f]/g;
 // The same set as one test, without the surrogate pair (tag characters start with \udb40): most lines have
 // none of these, and a single class scan is what they pay.
-const ANY_HIDDEN = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2028\u2029\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\udb40]/;
+export const HIDDEN_CHARS = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2028\u2029\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\udb40]/;
 
 /** Strips ANSI escapes, C0/C1 controls (tab kept), bidi controls and zero-width characters. */
 export function canonicalText(s: string): string {
-  if (!ANY_HIDDEN.test(s)) return s;
+  if (!HIDDEN_CHARS.test(s)) return s;
   if (s.includes('\x1b')) s = s.replace(ANSI, '');
   return s.replace(INVISIBLE, '');
 }

@@ -106,7 +106,10 @@ export class TemplateMiner {
     if (leaf) match = this.fastMatch(leaf, tokens, skip, tag);
     if (match) {
       const t = match.tokens;
-      for (let i = 0; i < t.length; i++) if (t[i] !== tokens[i] && t[i] !== WILDCARD) t[i] = WILDCARD;
+      // fastMatch counted the message words that agree: when all of them do (or are wildcards already),
+      // only the routing keys in front can still differ.
+      const upTo = this.matchedAll ? skip : t.length;
+      for (let i = 0; i < upTo; i++) if (t[i] !== tokens[i] && t[i] !== WILDCARD) t[i] = WILDCARD;
       match.size++;
       // Approximate LRU: re-queue only when the cluster has drifted a good way towards the old end,
       // which saves a Map delete+set on almost every line.
@@ -167,10 +170,14 @@ export class TemplateMiner {
     return node;
   }
 
+  /** Set by fastMatch: every message word of the best cluster equals the tokens' or is a wildcard. */
+  private matchedAll = false;
+
   private fastMatch(leaf: Node, tokens: string[], skip: number, tag: number): DrainCluster | undefined {
     let best: DrainCluster | undefined;
     let bestSim = -1;
     let bestParams = -1;
+    let bestAll = false;
     const n = tokens.length;
     for (const c of leaf.clusters) {
       if (c.tag !== tag) continue;
@@ -188,8 +195,10 @@ export class TemplateMiner {
         best = c;
         bestSim = sim;
         bestParams = params;
+        bestAll = same + params === n - skip;
       }
     }
+    this.matchedAll = bestAll;
     return best && bestSim >= this.sim ? best : undefined;
   }
 

@@ -5,7 +5,8 @@
  * classifying only the delimited words that contain a digit (or could be a generated pod name) with
  * anchored tests is several times faster.
  */
-import { LEXICON_AUTOMATON } from './severity.js';
+import { SCAN_AUTOMATON } from './scan-automaton.js';
+import { SECRET_HINTS } from './secret-hints.js';
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5}|\/\d{1,2})?|\[?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\]?(?::\d{1,5})?)$/;
@@ -20,12 +21,52 @@ const TIME = /^(?:\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:
 const DUR = /^\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|min|sec|secs)(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))*$/;
 const HEX = /^(?:0x[0-9a-fA-F]+|(?=[0-9a-f]*[a-f])[0-9a-f]{8,})$/;
 const NUM = /^[-+*#]?\d+(?:\.\d+)?(?:[KMGTPkmgtp]i?[Bb]?|[Bb]|%|bytes)?$/;
-// Character classes for the word scanner: 1 ends a word (whitespace and the punctuation around values
-// in klog/logfmt/JSON), 2 digit, 3 '-'. A table lookup keeps the per-character cost to one load.
-const CLASS = new Uint8Array(65536);
-for (const ch of ' \t"\'(),;=[\\]{}<>|') CLASS[ch.charCodeAt(0)] = 1;
-for (let c = 48; c <= 57; c++) CLASS[c] = 2;
-CLASS[45] = 3;
+// Character classes for the word scanner, as bits a word ORs together: DELIM ends a word (whitespace
+// and the punctuation around values in klog/logfmt/JSON); the rest say what a word is made of, so the
+// commonest masked words (ids, UIDs, numbers) are settled at their end without a copy or a memo lookup.
+// A table lookup keeps the per-character cost to one load.
+const DELIM = 1;
+const DIGIT = 2;
+const DASH = 4;
+const HEX_LOWER = 8;
+const HEX_UPPER = 16;
+const OTHER = 32;
+const CLASS = new Uint8Array(65536).fill(OTHER);
+for (const ch of ' \t"\'(),;=[\\]{}<>|') CLASS[ch.charCodeAt(0)] = DELIM;
+for (let c = 48; c <= 57; c++) CLASS[c] = DIGIT;
+for (let c = 97; c <= 102; c++) CLASS[c] = HEX_LOWER;
+for (let c = 65; c <= 70; c++) CLASS[c] = HEX_UPPER;
+CLASS[45] = DASH;
+
+/**
+ * What classify gives a word of text[from..to) that has a digit and only the characters in `bits`, for
+ * the shapes decided by length and alphabet (all digits, lowercase hex, a UUID); undefined when the
+ * word needs the full classify. Mirrors classify's first steps exactly (see hexShape).
+ */
+function quickClass(text: string, from: number, to: number, bits: number): string | undefined {
+  const n = to - from;
+  if ((bits & ~(DIGIT | HEX_LOWER)) === 0) {
+    if (n >= 32 && n <= 64) return '<ID>';
+    if ((bits & HEX_LOWER) === 0) return '<NUM>';
+    if (n < 8) return undefined;
+    const last = text.charCodeAt(to - 1);
+    if (last === 100 || last === 98) {
+      // One letter only, and it is the final 'd' or 'b': a duration or a byte count (hexShape's 5).
+      let letters = 0;
+      for (let i = from; i < to; i++) if (text.charCodeAt(i) >= 97) letters++;
+      if (letters === 1) return undefined;
+    }
+    return '<HEX>';
+  }
+  if (n === 36 && (bits & (OTHER | DASH)) === DASH) {
+    for (let i = 0; i < 36; i++) {
+      const isDash = text.charCodeAt(from + i) === 45;
+      if (isDash !== (i === 8 || i === 13 || i === 18 || i === 23)) return undefined;
+    }
+    return '<UID>';
+  }
+  return undefined;
+}
 
 function isK8sSuffixChar(c: number): boolean {
   // bcdfghjklmnpqrstvwxz2456789
@@ -166,15 +207,36 @@ function maskWord(w: string, hasDigit: boolean, level: 0 | 1 | 2 = 0): string {
 }
 
 /**
- * Where the last maskTokens call masked something: `maskedSpans.count` triplets (token index, start,
- * end) of the original token in the text. One typed buffer reused between calls (no allocation per
- * line); read it before the next call.
+ * Where a maskTokens call masked something: `count` triplets (token index, start, end) of the original
+ * token in the text. Typed buffers reused between calls (no allocation per line): the caller passes the
+ * one to fill, or reads the shared `maskedSpans` before the next call.
  */
-export const maskedSpans = { data: new Int32Array(3 * 256), count: 0 };
+export interface SpanBuffer {
+  data: Int32Array;
+  count: number;
+}
 
-/** The trouble lexicon's best hit in the text of the last maskTokens call (see LEXICON_AUTOMATON). */
-export const lexiconScan = { hit: 0 };
-const { delta: LEX_DELTA, hit: LEX_HIT } = LEXICON_AUTOMATON;
+export function newSpanBuffer(): SpanBuffer {
+  return { data: new Int32Array(3 * 256), count: 0 };
+}
+
+export const maskedSpans: SpanBuffer = newSpanBuffer();
+
+/** The trouble lexicon's best hit in the text of the last maskTokens call (see SCAN_AUTOMATON). */
+export const lexiconScan = { hit: 0, /** text[start..] holds "['" (a Python list repr, see maskPhrases). */ listOpen: false };
+
+
+/** Whether the last maskTokens call saw a secret hint (SECRET_HINTS) in text[hintFrom..]. */
+export const secretHint = { found: false };
+const { delta: HINT_DELTA, nonAscii: HINT_NON_ASCII, hiddenOrSpace: HINT_HIDDEN, accept: HINT_ACCEPT, start: HINT_START } = SECRET_HINTS;
+const {
+  delta: SCAN_DELTA,
+  nonAscii: SCAN_NON_ASCII,
+  nonAsciiFlagged: SCAN_NON_ASCII_FLAGGED,
+  entry: SCAN_ENTRY,
+  level: SCAN_LEVEL,
+  hinted: SCAN_HINTED,
+} = SCAN_AUTOMATON;
 
 // Words repeat (k8s.io, cri-containerd, namespaces, image names) and a compound word costs several
 // regex tests: their masked forms are kept, a bounded number (cleared when full, so unique names cannot
@@ -189,73 +251,91 @@ const wordMemo = new Map<string, string>();
 
 /**
  * Masks and tokenizes in one pass: returns the space-separated tokens of text[start..] with variable
- * words replaced. Doing both at once avoids building a masked string only to split it again.
+ * words replaced. Doing both at once avoids building a masked string only to split it again. On the way
+ * it steps the trouble lexicon (lexiconScan) over text[start..] and the secret hints (secretHint) over
+ * text[hintFrom..], so the pipeline needs no other pass over a line that holds neither. Tokens are runs
+ * of characters between spaces/tabs; words are runs between delimiters (CLASS) inside them.
  */
-export function maskTokens(text: string, start = 0, lead1?: string, lead2?: string): string[] {
+export function maskTokens(text: string, start = 0, lead1?: string, lead2?: string, spans: SpanBuffer = maskedSpans, hintFrom = start): string[] {
   // Leading tokens (identifier, stream) the caller wants in front, placed first rather than unshifted.
   const tokens: string[] = lead1 === undefined ? [] : lead2 === undefined ? [lead1] : [lead1, lead2];
-  maskedSpans.count = 0;
-  let lex = 0;
-  let lexHit = 0;
+  spans.count = 0;
+  // The header part only needs the secret hints; the message part steps the product automaton, whose
+  // lexicon starts at the message.
+  let hint = HINT_START;
+  for (let i = hintFrom; i < start; i++) {
+    const c = text.charCodeAt(i);
+    hint = c < 128 ? HINT_DELTA[(hint << 7) | c]! : HINT_HIDDEN[c] ? HINT_ACCEPT : HINT_NON_ASCII[hint]!;
+  }
+  let st = SCAN_ENTRY[hint]!;
+  let listOpen = false;
   const n = text.length;
-  let tokStart = -1; // start of the current space-separated token
-  let tok = ''; // masked prefix of the current token, up to `copied`
-  let copied = -1; // text[tokStart..copied) is already in `tok`; -1 while nothing was masked
-  let wordStart = -1;
-  let digit = false;
-  let dash = false;
-  for (let i = start; i <= n; i++) {
-    const c = i < n ? text.charCodeAt(i) : 32;
-    // The lexicon rides along: one table step per character instead of a regex pass of its own.
-    if (c < 128) {
-      lex = LEX_DELTA[(lex << 7) | c]!;
-      if (LEX_HIT[lex]! > lexHit) lexHit = LEX_HIT[lex]!;
-    } else lex = 0;
-    const k = CLASS[c]!;
-    if (k === 1) {
-      if (wordStart >= 0 && (digit || dash)) {
-        const w = text.slice(wordStart, i);
-        const memo = w.length <= MEMO_MAX_WORD || (w.length <= MEMO_MAX_PATH && w.includes('/'));
-        let m = memo ? wordMemo.get(w) : undefined;
+  let i = start;
+  outer: for (;;) {
+    // Spaces between tokens.
+    let c = 0;
+    for (; i < n; i++) {
+      c = text.charCodeAt(i);
+      if (c !== 32 && c !== 9) break;
+      st = SCAN_DELTA[(st << 7) | c]!;
+    }
+    if (i >= n) break;
+    const tokStart = i;
+    let tok = '';
+    let copied = -1;
+    for (;;) {
+      // A word: characters up to a delimiter.
+      const wordStart = i;
+      let bits = 0;
+      let k = DELIM;
+      for (; i < n; i++) {
+        c = text.charCodeAt(i);
+        st = c < 128 ? SCAN_DELTA[(st << 7) | c]! : HINT_HIDDEN[c] ? SCAN_NON_ASCII_FLAGGED[st]! : SCAN_NON_ASCII[st]!;
+        k = CLASS[c]!;
+        if (k === DELIM) break;
+        bits |= k;
+      }
+      if ((bits & (DIGIT | DASH)) !== 0) {
+        let m = (bits & DIGIT) !== 0 ? quickClass(text, wordStart, i, bits) : undefined;
         if (m === undefined) {
-          m = maskWord(w, digit);
-          if (memo) {
-            if (wordMemo.size >= MEMO_SIZE) wordMemo.clear();
-            wordMemo.set(w, m);
+          const w = text.slice(wordStart, i);
+          const memo = w.length <= MEMO_MAX_WORD || (w.length <= MEMO_MAX_PATH && w.includes('/'));
+          m = memo ? wordMemo.get(w) : undefined;
+          if (m === undefined) {
+            m = maskWord(w, (bits & DIGIT) !== 0);
+            if (memo) {
+              if (wordMemo.size >= MEMO_SIZE) wordMemo.clear();
+              wordMemo.set(w, m);
+            }
           }
+          if (m === w) m = undefined;
         }
-        if (m !== w) {
+        if (m !== undefined) {
           tok = copied < 0 ? text.slice(tokStart, wordStart) + m : tok + text.slice(copied, wordStart) + m;
           copied = i;
         }
       }
-      wordStart = -1;
-      digit = false;
-      dash = false;
-      if (c === 32 || c === 9) {
-        if (tokStart >= 0) {
-          if (copied >= 0 && maskedSpans.count < 256) {
-            const o = 3 * maskedSpans.count++;
-            const d = maskedSpans.data;
-            d[o] = tokens.length;
-            d[o + 1] = tokStart;
-            d[o + 2] = i;
-          }
-          tokens.push(copied < 0 ? text.slice(tokStart, i) : tok + text.slice(copied, i));
-          tokStart = -1;
-          copied = -1;
-          tok = '';
+      if (i >= n || c === 32 || c === 9) {
+        if (copied >= 0 && spans.count < 256) {
+          const o = 3 * spans.count++;
+          const d = spans.data;
+          d[o] = tokens.length;
+          d[o + 1] = tokStart;
+          d[o + 2] = i;
         }
-        continue;
+        tokens.push(copied < 0 ? text.slice(tokStart, i) : tok + text.slice(copied, i));
+        if (i >= n) break outer;
+        i++;
+        continue outer;
       }
-    } else {
-      if (wordStart < 0) wordStart = i;
-      if (k === 2) digit = true;
-      else if (k === 3) dash = true;
+      if (c === 39 && i > start && text.charCodeAt(i - 1) === 91) listOpen = true;
+      i++; // another delimiter: part of the token
     }
-    if (tokStart < 0) tokStart = i;
   }
-  lexiconScan.hit = lexHit;
+  st = SCAN_DELTA[(st << 7) | 32]!; // the end reads as a space (as the scan always did)
+  lexiconScan.hit = SCAN_LEVEL[st]!;
+  lexiconScan.listOpen = listOpen;
+  secretHint.found = SCAN_HINTED[st] === 1;
   return tokens;
 }
 

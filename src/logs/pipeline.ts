@@ -8,10 +8,11 @@ import { stripAnsi } from './ansi.js';
 import { TemplateMiner, WILDCARD, type DrainCluster } from './drain.js';
 import { Header, scanHeader } from './header.js';
 import { LineSplitter, truncationMarker } from './lines.js';
-import { lexiconScan, maskedSpans, maskPhrases, maskTokens } from './mask.js';
+import { lexiconScan, maskPhrases, maskTokens, newSpanBuffer, secretHint, type SpanBuffer } from './mask.js';
 import { rankTemplates } from './rank.js';
 import { continuesRecord, MAX_RECORD_CHARS, traceOfHead, sourceOf, Trace, type OpenRecord } from './records.js';
 import { createRedactor } from './redact.js';
+import { mayNeedRedaction } from './secret-hints.js';
 import { emptySeverityCounts, liftByHit, liftSeverity, SEVERITY_RANK, severityFromText, type Severity } from './severity.js';
 import { toIso } from './timestamp.js';
 
@@ -163,6 +164,17 @@ class DigestBuilder {
   private lastIdentToken = '';
   /** With recheckRedacted: bytes of the log lines kept (what was read would tell dropped lines apart). */
   bytesKept = 0;
+  /** The open record's head, masked when it was read (undefined when flush must mask it). */
+  private recTokens: string[] | undefined;
+  private recLexHit = 0;
+  private recListOpen = false;
+  private recSpans: SpanBuffer;
+  /** Span buffers for masks made when a line is read (the open record keeps one), and one for flush. */
+  private readonly lineSpans = [newSpanBuffer(), newSpanBuffer()];
+  private lineSpansNext = 0;
+  private readonly flushSpans = newSpanBuffer();
+  private lead1: string | undefined;
+  private lead2: string | undefined;
 
   constructor(private readonly opts: Omit<DigestOptions, 'maxBytes' | 'signal'>) {
     this.keepTail = Math.max(0, opts.keepTail ?? 200);
@@ -176,6 +188,7 @@ class DigestBuilder {
       maxClusters: Math.max(1, opts.maxTemplates ?? 1000),
       isPrecious: (c) => SEVERITY_RANK[(c.data as TemplateState).severity] <= 2,
     });
+    this.recSpans = this.flushSpans;
   }
 
   add(raw: string): void {
@@ -190,17 +203,40 @@ class DigestBuilder {
       this.linesFilteredOut++;
       return;
     }
-    // Colour codes would hide levels ("\x1b[31mFATAL") and split templates: gone before anything reads the line.
-    const line = this.redactor.redactLine(raw.includes('\x1b') ? stripAnsi(raw) : raw);
-    if (this.opts.recheckRedacted && this.redactor.lastLineChanged && !this.opts.recheckRedacted(line)) {
-      this.redactor.forgetLastLine();
-      this.lineNo--; // not even a line number: record spans must not count it
-      return;
+    const h = this.h;
+    // Read the line as it came first: most lines hold no secret and nothing hidden, and the mask scan
+    // that tokenizes the message also steps the secret-hint automaton over the whole line. Only a line
+    // with a hint (or one of the redactor's own cases) takes the redactor's full path.
+    scanHeader(raw, h, this.yearHint);
+    let tokens: string[] | undefined;
+    let hinted: boolean;
+    let spans: SpanBuffer | undefined;
+    let lexHit = 0;
+    let listOpen = false;
+    if (h.jsonMessage === undefined) {
+      this.leadsFor(h.ident, h.stream);
+      spans = this.lineSpans[this.lineSpansNext]!;
+      tokens = maskTokens(raw, h.messageStart, this.lead1, this.lead2, spans, 0);
+      lexHit = lexiconScan.hit;
+      listOpen = lexiconScan.listOpen;
+      hinted = secretHint.found;
+    } else hinted = mayNeedRedaction(raw);
+    let line = raw;
+    if (hinted || !this.redactor.passesUnchanged(raw)) {
+      // Colour codes would hide levels ("\x1b[31mFATAL") and split templates: gone before anything reads the line.
+      line = this.redactor.redactLine(raw.includes('\x1b') ? stripAnsi(raw) : raw);
+      if (this.opts.recheckRedacted && this.redactor.lastLineChanged && !this.opts.recheckRedacted(line)) {
+        this.redactor.forgetLastLine();
+        this.lineNo--; // not even a line number: record spans must not count it
+        return;
+      }
+      if (line !== raw) {
+        scanHeader(line, h, this.yearHint);
+        tokens = undefined;
+      }
     }
     if (this.opts.recheckRedacted) this.bytesKept += Buffer.byteLength(raw) + 1;
     this.linesScanned++;
-    const h = this.h;
-    scanHeader(line, h, this.yearHint);
     if (this.recOpen) {
       const before = this.rec.trace;
       if (continuesRecord(this.rec, line, h)) {
@@ -212,6 +248,29 @@ class DigestBuilder {
     }
     if (this.recOpen) this.flush();
     this.open(line, h);
+    this.recTokens = tokens;
+    if (tokens !== undefined) {
+      this.recLexHit = lexHit;
+      this.recListOpen = listOpen;
+      this.recSpans = spans!;
+      this.lineSpansNext ^= 1; // the open record keeps this buffer
+    }
+  }
+
+  /** The identifier (and the container stream of CRI lines) that lead a record's tokens: they route Drain
+   *  and name the writer. */
+  private leadsFor(ident: string | undefined, stream: number): void {
+    if (ident !== undefined && ident !== this.lastIdent) {
+      this.lastIdent = ident;
+      this.lastIdentToken = ident + ':';
+    }
+    if (stream) {
+      this.lead1 = STREAM_TOKEN[stream]!;
+      this.lead2 = ident !== undefined ? this.lastIdentToken : undefined;
+    } else {
+      this.lead1 = ident !== undefined ? this.lastIdentToken : undefined;
+      this.lead2 = undefined;
+    }
   }
 
   private open(line: string, h: Header): void {
@@ -277,48 +336,52 @@ class DigestBuilder {
     this.recOpen = false;
     this.recordsScanned++;
     const head = this.recHead;
-    // Identifier first (and the container stream for CRI lines): it routes Drain and names the writer.
-    // They go in front of the tokens as maskTokens makes them (no unshift).
-    let lead1: string | undefined;
-    let lead2: string | undefined;
-    if (this.recIdent !== undefined && this.recIdent !== this.lastIdent) {
-      this.lastIdent = this.recIdent;
-      this.lastIdentToken = this.recIdent + ':';
-    }
-    if (this.recStream) {
-      lead1 = STREAM_TOKEN[this.recStream]!;
-      if (this.recIdent !== undefined) lead2 = this.lastIdentToken;
-    } else if (this.recIdent !== undefined) lead1 = this.lastIdentToken;
+    this.leadsFor(this.recIdent, this.recStream);
+    const lead1 = this.lead1;
+    const lead2 = this.lead2;
     const shift = lead2 !== undefined ? 2 : lead1 !== undefined ? 1 : 0;
     let tokens: string[];
     let message: string | undefined;
     let spanBase: string;
     let from = 0;
+    let spans = this.flushSpans;
+    let lexHit: number;
+    let listOpen: boolean | undefined; // the message holds "['" (undefined: not known, look)
     if (this.recExceptionLine !== undefined) {
       // A bare Python traceback: its head says nothing, the exception line at its end says what happened.
       message = 'Traceback: ' + this.recExceptionLine;
-      tokens = maskTokens(message, 0, lead1, lead2);
+      tokens = maskTokens(message, 0, lead1, lead2, spans);
       spanBase = message;
+      lexHit = lexiconScan.hit;
     } else if (this.recJsonMessage !== undefined || this.recJoined !== undefined || this.recWrapped !== undefined) {
       message = this.recJsonMessage ?? head.slice(this.recMsgStart);
       if (this.recJoined !== undefined) message = (message + this.recJoined).slice(0, this.maxLineChars);
       if (this.recWrapped !== undefined) message = (message + ' ' + this.recWrapped).slice(0, this.maxLineChars);
-      tokens = maskTokens(message, 0, lead1, lead2);
+      tokens = maskTokens(message, 0, lead1, lead2, spans);
       spanBase = message;
+      lexHit = lexiconScan.hit;
     } else {
-      // The common case: no copy of the message unless something below needs one.
+      // The common case: the head was masked when it was read (no copy of the message unless something
+      // below needs one).
       from = this.recMsgStart;
-      tokens = maskTokens(head, from, lead1, lead2);
+      if (this.recTokens !== undefined) {
+        tokens = this.recTokens;
+        spans = this.recSpans;
+        lexHit = this.recLexHit;
+        listOpen = this.recListOpen;
+      } else {
+        tokens = maskTokens(head, from, lead1, lead2, spans);
+        lexHit = lexiconScan.hit;
+      }
       spanBase = head;
     }
-    // maskTokens looked for the trouble lexicon on its way through the message.
-    const lexHit = lexiconScan.hit;
     const level = this.rec.level;
     let severity = liftByHit(level ?? severityFromText((message ??= from === 0 ? head : head.slice(from))), lexHit);
-    if ((this.recIdent !== undefined && PHRASE_IDENTS.has(this.recIdent)) || spanBase.indexOf("['", from) >= 0) {
+    if ((this.recIdent !== undefined && PHRASE_IDENTS.has(this.recIdent)) || (listOpen ?? spanBase.indexOf("['", from) >= 0)) {
       const phrased = maskPhrases(this.recIdent, (message ??= from === 0 ? head : head.slice(from)));
       if (phrased !== undefined) {
-        tokens = maskTokens(phrased, 0, lead1, lead2);
+        spans = this.flushSpans;
+        tokens = maskTokens(phrased, 0, lead1, lead2, spans);
         spanBase = phrased;
       }
     }
@@ -332,7 +395,7 @@ class DigestBuilder {
     if (this.recGroup !== undefined) tag += 8 * groupHash(this.recGroup);
     const cluster = this.miner.add(tokens, shift, tag);
     const text = this.recordText();
-    this.note(cluster, severity, this.recTime, text, spanBase);
+    this.note(cluster, severity, this.recTime, text, spanBase, spans);
     this.opts.onRecord?.(this.recFirstLine, this.recLastLine - this.recFirstLine + 1, cluster);
 
     if (this.keepTail > 0) {
@@ -354,10 +417,10 @@ class DigestBuilder {
     return text;
   }
 
-  private note(cluster: DrainCluster, severity: Severity, time: number, text: string, spanBase: string): void {
+  private note(cluster: DrainCluster, severity: Severity, time: number, text: string, spanBase: string, spanBuffer: SpanBuffer): void {
     let st = cluster.data as TemplateState | undefined;
-    const spans = maskedSpans.data;
-    const nSpans = maskedSpans.count * 3;
+    const spans = spanBuffer.data;
+    const nSpans = spanBuffer.count * 3;
     if (!st) {
       st = { severity, exemplars: [], constantsLeft: 0 };
       cluster.data = st;

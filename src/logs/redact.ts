@@ -5,6 +5,7 @@
  */
 
 import { canonicalText } from './canonical.js';
+import { PREFILTER_PARTS } from './secret-hints.js';
 
 export interface Redactor {
   redactLine(line: string): string;
@@ -14,14 +15,18 @@ export interface Redactor {
   forgetLastLine(): void;
   /** The last line held something redacted (or hidden characters removed): it is not the line as read. */
   lastLineChanged: boolean;
+  /**
+   * For a line in which the secret-hint automaton found nothing (SECRET_HINTS: no prefilter keyword, no
+   * hidden character, no "curl"): makes the checks the automaton leaves out (a PEM block in progress, an
+   * orphan key line, a URL with '@', the bootstrap-token shape). True means redactLine would return the
+   * line unchanged and count nothing; the redactor's state is then as if it had run.
+   */
+  passesUnchanged(line: string): boolean;
 }
 
-// Literal keywords of every rule; a line without any of them skips the rule set (except the bootstrap
-// token shape, which has no keyword and gets its own cheap test).
-// Spelled-out case variants instead of the /i flag: irregexp scans a case-sensitive alternation with
-// literal first characters about twice as fast, and all-lowercase "asia"/"akia" words no longer match.
-const PREFILTER =
-  /[pP](?:ass|ASS|wd|WD|rivate|RIVATE)|[sS](?:ecret|ECRET)|[tT](?:oken|OKEN)|[aA](?:pi.?[kK]ey|PI.?KEY|ccess.?[kK]ey|CCESS.?KEY|uth|UTH)|[cC](?:redential|REDENTIAL|reds|REDS|ookie|OOKIE)|[bB](?:earer|EARER|asic|ASIC)|[kK](?:ey|EY)[-_]?(?:[dD]ata|DATA)|[-_.](?:[kK]ey|KEY)["'\s:=]|"key"|eyJ|A[KBS]IA|ACCA|LS0tLS1CRUdJTi|gh[pousr]_|github_pat_|xox[abprs]-|[rs]k_live_|glpat-|AIza|mysql|mariadb/;
+// Literal keywords of every rule (src/logs/secret-hints.ts); a line without any of them skips the rule set
+// (except the bootstrap token shape, which has no keyword and gets its own cheap test).
+const PREFILTER = new RegExp(PREFILTER_PARTS.join('|'));
 
 const BOOTSTRAP = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g;
 
@@ -59,6 +64,16 @@ function looksLikeOrphanPemLine(body: string): boolean {
   // Mixed case and a digit or +/: hex ids and words never qualify.
   return PEM_ORPHAN.test(body) && /[A-Z]/.test(body) && /[a-z]/.test(body) && /[0-9+/]/.test(body);
 }
+/** Cheap first: only a line whose last word is key-body shaped can be one (the rest must then be a prefix). */
+function mayBeOrphanPemLine(line: string): boolean {
+  const sp = line.lastIndexOf(' ');
+  const last = line.length - sp - 1;
+  if (last < 16 || last > 76) return false;
+  for (let i = sp + 1; i < line.length; i++) if (!BASE64_CHAR[line.charCodeAt(i) & 0xffff]) return false;
+  return looksLikeOrphanPemLine(line.slice(sp + 1));
+}
+const BASE64_CHAR = new Uint8Array(65536);
+for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=') BASE64_CHAR[ch.charCodeAt(0)] = 1;
 // A PEM block whose END never arrives must not swallow the rest of the log.
 const PEM_MAX_LINES = 200;
 
@@ -274,10 +289,8 @@ export function createRedactor(): Redactor {
       if (pemLines > PEM_MAX_LINES) inPem = false;
       // An interleaved line from another writer: not part of the key, but still goes through the rules.
     }
-    // Cheap first: only a line whose last word is key-body shaped can be one; then the rest must be a prefix.
-    const sp = line.lastIndexOf(' ');
-    const last = line.length - sp - 1;
-    if (last >= 16 && last <= 76 && looksLikeOrphanPemLine(line.slice(sp + 1))) {
+    if (mayBeOrphanPemLine(line)) {
+      const sp = line.lastIndexOf(' ');
       const prefix = sp === -1 ? '' : JOURNAL_PREFIX.exec(line)?.[0];
       if (prefix !== undefined && prefix.length === sp + 1) return prefix + hit('private-key');
     }
@@ -300,6 +313,12 @@ export function createRedactor(): Redactor {
       const out = redactLine(raw);
       redactor.lastLineChanged = out !== raw;
       return out;
+    },
+    passesUnchanged(line: string): boolean {
+      if (inPem || mayBeOrphanPemLine(line) || (line.indexOf('@') >= 0 && line.includes('://')) || mayHaveBootstrapToken(line)) return false;
+      lineHits.length = 0;
+      redactor.lastLineChanged = false;
+      return true;
     },
     forgetLastLine(): void {
       for (const k of lineHits) {
