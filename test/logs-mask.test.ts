@@ -57,3 +57,26 @@ describe('variable masking: word shapes settled without the regex chain', () => 
     expect(maskVariables(input)).toBe(expected);
   });
 });
+
+describe('variable masking: the word memo', () => {
+  it('answers a word from the memo exactly as it did the first time (admitted on its second sighting, 2-way slots, hash collisions checked on the text)', () => {
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789-./:_';
+    const words: string[] = [];
+    for (let i = 0; i < 30000; i++) {
+      let w = String(rnd(10));
+      const len = 2 + rnd(i % 10 === 0 ? 80 : 20);
+      for (let k = 0; k < len; k++) w += alphabet[rnd(alphabet.length)];
+      words.push(w);
+    }
+    const first = words.map((w) => maskVariables(`x ${w} y`));
+    words.forEach((w) => maskVariables(`x ${w} y`)); // second sighting: admitted
+    const third = words.map((w) => maskVariables(`x ${w} y`));
+    expect(third).toEqual(first);
+    expect(first.filter((m, i) => m !== `x ${words[i]} y`).length).toBeGreaterThan(5000);
+  });
+});

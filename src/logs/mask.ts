@@ -31,12 +31,14 @@ const DASH = 4;
 const HEX_LOWER = 8;
 const HEX_UPPER = 16;
 const OTHER = 32;
+const SLASH = 64;
 const CLASS = new Uint8Array(65536).fill(OTHER);
 for (const ch of ' \t"\'(),;=[\\]{}<>|') CLASS[ch.charCodeAt(0)] = DELIM;
 for (let c = 48; c <= 57; c++) CLASS[c] = DIGIT;
 for (let c = 97; c <= 102; c++) CLASS[c] = HEX_LOWER;
 for (let c = 65; c <= 70; c++) CLASS[c] = HEX_UPPER;
 CLASS[45] = DASH;
+CLASS[47] = SLASH;
 
 /**
  * What classify gives a word of text[from..to) that has a digit and only the characters in `bits`, for
@@ -58,7 +60,7 @@ function quickClass(text: string, from: number, to: number, bits: number): strin
     }
     return '<HEX>';
   }
-  if (n === 36 && (bits & (OTHER | DASH)) === DASH) {
+  if (n === 36 && (bits & (OTHER | SLASH | DASH)) === DASH) {
     for (let i = 0; i < 36; i++) {
       const isDash = text.charCodeAt(from + i) === 45;
       if (isDash !== (i === 8 || i === 13 || i === 18 || i === 23)) return undefined;
@@ -238,16 +240,65 @@ const {
   hinted: SCAN_HINTED,
 } = SCAN_AUTOMATON;
 
-// Words repeat (k8s.io, cri-containerd, namespaces, image names) and a compound word costs several
-// regex tests: their masked forms are kept, a bounded number (cleared when full, so unique names cannot
-// grow it). Ids and UUIDs (32+ characters) are unique in real logs and settled cheaply by hexShape:
-// they stay out. maskWord depends on the word alone, so the memo cannot change an answer.
+// Words repeat (k8s.io, cri-containerd, namespaces, image names, a pod's volumes and probe URLs) and a
+// compound word costs several regex tests: their masked forms are kept in a small direct-mapped memo,
+// found by a hash of the word's characters without copying it. Only words seen before are admitted (a
+// doorkeeper of hashes): on a real node most words with digits are unique (durations, ports, pod
+// suffixes), and keeping each of them would only churn memory and the garbage collector. Ids and UUIDs
+// are settled by quickClass and stay out. maskWord depends on the word alone, so the memo cannot change
+// an answer.
 const MEMO_MAX_WORD = 31;
-// Longer words with a '/' are paths, image references, URLs and volume names: they repeat (a pod's
-// volumes and probe URLs, an image pulled on every start) and are the dearest to mask, part by part.
+// Longer words with a '/' are paths, image references, URLs and volume names: the dearest to mask.
 const MEMO_MAX_PATH = 256;
-const MEMO_SIZE = 4096;
-const wordMemo = new Map<string, string>();
+const MEMO_BITS = 14;
+const memoWords: (string | undefined)[] = new Array(1 << MEMO_BITS).fill(undefined);
+const memoMasks: string[] = new Array(1 << MEMO_BITS).fill('');
+const DOOR_BITS = 14;
+const doorkeeper = new Int32Array(1 << DOOR_BITS);
+
+/** The word's memo hash (FNV-1a over its length and up to 12 characters at each end: paths share their
+ *  middles), never 0 (0 marks an empty doorkeeper slot). Equality is checked on the text itself. */
+function wordHash(text: string, from: number, to: number): number {
+  let h = Math.imul(0x811c9dc5 ^ (to - from), 0x01000193);
+  if (to - from <= 24) {
+    for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  } else {
+    for (let i = from; i < from + 12; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    for (let i = to - 12; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  }
+  return (h ^ (h >>> 15)) | 1;
+}
+
+/** The masked form of the word text[from..to) (with a digit when hasDigit), through the memo. */
+function maskWordAt(text: string, from: number, to: number, bits: number): string | undefined {
+  const n = to - from;
+  const hasDigit = (bits & DIGIT) !== 0;
+  if (n > MEMO_MAX_WORD && (n > MEMO_MAX_PATH || (bits & SLASH) === 0)) {
+    const w = text.slice(from, to);
+    const m = maskWord(w, hasDigit);
+    return m === w ? undefined : m;
+  }
+  const h = wordHash(text, from, to);
+  // Two slots per hash (h and h ^ 1): a word that collides with another keeps a place.
+  let slot = h & ((1 << MEMO_BITS) - 1);
+  for (let way = 0; way < 2; way++, slot ^= 1) {
+    const known = memoWords[slot];
+    if (known !== undefined && known.length === n && text.startsWith(known, from)) {
+      const m = memoMasks[slot]!;
+      return m === known ? undefined : m;
+    }
+  }
+  const w = text.slice(from, to);
+  const m = maskWord(w, hasDigit);
+  const door = (h >>> (32 - DOOR_BITS)) ^ (h & ((1 << DOOR_BITS) - 1));
+  if (doorkeeper[door] === h) {
+    // slot is back at h's first way: fill an empty way, else the second (the first keeps its word).
+    if (memoWords[slot] !== undefined) slot ^= 1;
+    memoWords[slot] = w;
+    memoMasks[slot] = m;
+  } else doorkeeper[door] = h;
+  return m === w ? undefined : m;
+}
 
 /**
  * Masks and tokenizes in one pass: returns the space-separated tokens of text[start..] with variable
@@ -296,20 +347,7 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
         bits |= k;
       }
       if ((bits & (DIGIT | DASH)) !== 0) {
-        let m = (bits & DIGIT) !== 0 ? quickClass(text, wordStart, i, bits) : undefined;
-        if (m === undefined) {
-          const w = text.slice(wordStart, i);
-          const memo = w.length <= MEMO_MAX_WORD || (w.length <= MEMO_MAX_PATH && w.includes('/'));
-          m = memo ? wordMemo.get(w) : undefined;
-          if (m === undefined) {
-            m = maskWord(w, (bits & DIGIT) !== 0);
-            if (memo) {
-              if (wordMemo.size >= MEMO_SIZE) wordMemo.clear();
-              wordMemo.set(w, m);
-            }
-          }
-          if (m === w) m = undefined;
-        }
+        const m = ((bits & DIGIT) !== 0 ? quickClass(text, wordStart, i, bits) : undefined) ?? maskWordAt(text, wordStart, i, bits);
         if (m !== undefined) {
           tok = copied < 0 ? text.slice(tokStart, wordStart) + m : tok + text.slice(copied, wordStart) + m;
           copied = i;
