@@ -51,6 +51,18 @@ describe('variable masking: word shapes settled without the regex chain', () => 
     ['12345678d', '<DUR>'],
     ['abcdef12d', '<HEX>'],
     ['12ab', '12ab'],
+    // dottedShape: a dotted quad and "ms"/"s" durations, pinned to the chain's answers.
+    ['10.244.8.71', '<IP>'],
+    ['01.02.03.04', '<IP>'],
+    ['1234.2.3.4', '<NUM>.<NUM>.<NUM>.<NUM>'],
+    ['1.2.3.4.5', '<NUM>.<NUM>.<NUM>.<NUM>.<NUM>'],
+    ['1.2.3', '<NUM>.<NUM>.<NUM>'],
+    ['481.762ms', '<DUR>'],
+    ['0.5s', '<DUR>'],
+    ['1.2.3s', '<NUM>.<NUM>.<DUR>'],
+    ['5m', '<NUM>'],
+    ['5.s', '<NUM>.s'],
+    ['12ms3', '12ms3'],
   ])('%s → %s', (input, expected) => {
     // Twice: the second answer comes from the memo of masked words.
     expect(maskVariables(input)).toBe(expected);
