@@ -288,16 +288,11 @@ const memoMasks: string[] = new Array(1 << MEMO_BITS).fill('');
 const DOOR_BITS = 14;
 const doorkeeper = new Int32Array(1 << DOOR_BITS);
 
-/** The word's memo hash (FNV-1a over its length and up to 12 characters at each end: paths share their
- *  middles), never 0 (0 marks an empty doorkeeper slot). Equality is checked on the text itself. */
+/** The word's memo hash (FNV-1a over its characters), never 0 (0 marks an empty doorkeeper slot).
+ *  Equality is checked on the text itself. */
 function wordHash(text: string, from: number, to: number): number {
-  let h = Math.imul(0x811c9dc5 ^ (to - from), 0x01000193);
-  if (to - from <= 24) {
-    for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  } else {
-    for (let i = from; i < from + 12; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-    for (let i = to - 12; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  }
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return (h ^ (h >>> 15)) | 1;
 }
 
