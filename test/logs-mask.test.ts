@@ -51,9 +51,44 @@ describe('variable masking: word shapes settled without the regex chain', () => 
     ['12345678d', '<DUR>'],
     ['abcdef12d', '<HEX>'],
     ['12ab', '12ab'],
+    // dottedShape: a dotted quad and "ms"/"s" durations, pinned to the chain's answers.
+    ['10.244.8.71', '<IP>'],
+    ['01.02.03.04', '<IP>'],
+    ['1234.2.3.4', '<NUM>.<NUM>.<NUM>.<NUM>'],
+    ['1.2.3.4.5', '<NUM>.<NUM>.<NUM>.<NUM>.<NUM>'],
+    ['1.2.3', '<NUM>.<NUM>.<NUM>'],
+    ['481.762ms', '<DUR>'],
+    ['0.5s', '<DUR>'],
+    ['1.2.3s', '<NUM>.<NUM>.<DUR>'],
+    ['5m', '<NUM>'],
+    ['5.s', '<NUM>.s'],
+    ['12ms3', '12ms3'],
   ])('%s → %s', (input, expected) => {
     // Twice: the second answer comes from the memo of masked words.
     expect(maskVariables(input)).toBe(expected);
     expect(maskVariables(input)).toBe(expected);
+  });
+});
+
+describe('variable masking: the word memo', () => {
+  it('answers a word from the memo exactly as it did the first time (admitted on its second sighting, 2-way slots, hash collisions checked on the text)', () => {
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789-./:_';
+    const words: string[] = [];
+    for (let i = 0; i < 30000; i++) {
+      let w = String(rnd(10));
+      const len = 2 + rnd(i % 10 === 0 ? 80 : 20);
+      for (let k = 0; k < len; k++) w += alphabet[rnd(alphabet.length)];
+      words.push(w);
+    }
+    const first = words.map((w) => maskVariables(`x ${w} y`));
+    words.forEach((w) => maskVariables(`x ${w} y`)); // second sighting: admitted
+    const third = words.map((w) => maskVariables(`x ${w} y`));
+    expect(third).toEqual(first);
+    expect(first.filter((m, i) => m !== `x ${words[i]} y`).length).toBeGreaterThan(5000);
   });
 });

@@ -31,12 +31,14 @@ const DASH = 4;
 const HEX_LOWER = 8;
 const HEX_UPPER = 16;
 const OTHER = 32;
+const SLASH = 64;
 const CLASS = new Uint8Array(65536).fill(OTHER);
 for (const ch of ' \t"\'(),;=[\\]{}<>|') CLASS[ch.charCodeAt(0)] = DELIM;
 for (let c = 48; c <= 57; c++) CLASS[c] = DIGIT;
 for (let c = 97; c <= 102; c++) CLASS[c] = HEX_LOWER;
 for (let c = 65; c <= 70; c++) CLASS[c] = HEX_UPPER;
 CLASS[45] = DASH;
+CLASS[47] = SLASH;
 
 /**
  * What classify gives a word of text[from..to) that has a digit and only the characters in `bits`, for
@@ -58,7 +60,7 @@ function quickClass(text: string, from: number, to: number, bits: number): strin
     }
     return '<HEX>';
   }
-  if (n === 36 && (bits & (OTHER | DASH)) === DASH) {
+  if (n === 36 && (bits & (OTHER | SLASH | DASH)) === DASH) {
     for (let i = 0; i < 36; i++) {
       const isDash = text.charCodeAt(from + i) === 45;
       if (isDash !== (i === 8 || i === 13 || i === 18 || i === 23)) return undefined;
@@ -130,6 +132,36 @@ function hasDigitIn(s: string): boolean {
   return false;
 }
 
+/**
+ * Two shapes the regex chain below answers often, settled in one pass: a dotted quad ("10.244.8.71") is
+ * an IP (NUM, DUR and TIME cannot match three dots), and digits with at most one dot and a unit "ms" or
+ * "s" ("481.762ms") a duration ("ms" and "s" are no NUM unit). Anything else: undefined.
+ */
+function dottedShape(w: string): string | undefined {
+  const n = w.length;
+  let dots = 0;
+  let run = 0;
+  let long = false; // a group of more than 3 digits: no IP
+  let i = 0;
+  for (; i < n; i++) {
+    const c = w.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++run > 3) long = true;
+    } else if (c === 46) {
+      if (run === 0) return undefined;
+      dots++;
+      run = 0;
+    } else break;
+  }
+  if (run === 0) return undefined;
+  if (i === n) return dots === 3 && !long ? '<IP>' : undefined;
+  if (dots > 1) return undefined;
+  const rest = n - i;
+  if (rest === 1 && w.charCodeAt(i) === 115) return '<DUR>';
+  if (rest === 2 && w.charCodeAt(i) === 109 && w.charCodeAt(i + 1) === 115) return '<DUR>';
+  return undefined;
+}
+
 function classify(w: string, hasDigit: boolean): string | undefined {
   if (!hasDigit) return mayBePodName(w) ? '<POD>' : undefined;
   // Container and image ids and UIDs are the commonest long words in node logs: they are settled first.
@@ -148,6 +180,8 @@ function classify(w: string, hasDigit: boolean): string | undefined {
     if (n === 36 && UUID.test(w)) return '<UID>';
   }
   if (c0 >= 48 && c0 <= 57) {
+    const dotted = dottedShape(w);
+    if (dotted !== undefined) return dotted;
     if (NUM.test(w)) return '<NUM>';
     if (DUR.test(w)) return '<DUR>';
     // Time before IP: "03:00:00" is a time of day.
@@ -238,16 +272,60 @@ const {
   hinted: SCAN_HINTED,
 } = SCAN_AUTOMATON;
 
-// Words repeat (k8s.io, cri-containerd, namespaces, image names) and a compound word costs several
-// regex tests: their masked forms are kept, a bounded number (cleared when full, so unique names cannot
-// grow it). Ids and UUIDs (32+ characters) are unique in real logs and settled cheaply by hexShape:
-// they stay out. maskWord depends on the word alone, so the memo cannot change an answer.
+// Words repeat (k8s.io, cri-containerd, namespaces, image names, a pod's volumes and probe URLs) and a
+// compound word costs several regex tests: their masked forms are kept in a small direct-mapped memo,
+// found by a hash of the word's characters without copying it. Only words seen before are admitted (a
+// doorkeeper of hashes): on a real node most words with digits are unique (durations, ports, pod
+// suffixes), and keeping each of them would only churn memory and the garbage collector. Ids and UUIDs
+// are settled by quickClass and stay out. maskWord depends on the word alone, so the memo cannot change
+// an answer.
 const MEMO_MAX_WORD = 31;
-// Longer words with a '/' are paths, image references, URLs and volume names: they repeat (a pod's
-// volumes and probe URLs, an image pulled on every start) and are the dearest to mask, part by part.
+// Longer words with a '/' are paths, image references, URLs and volume names: the dearest to mask.
 const MEMO_MAX_PATH = 256;
-const MEMO_SIZE = 4096;
-const wordMemo = new Map<string, string>();
+const MEMO_BITS = 14;
+const memoWords: (string | undefined)[] = new Array(1 << MEMO_BITS).fill(undefined);
+const memoMasks: string[] = new Array(1 << MEMO_BITS).fill('');
+const DOOR_BITS = 14;
+const doorkeeper = new Int32Array(1 << DOOR_BITS);
+
+/** The word's memo hash (FNV-1a over its characters), never 0 (0 marks an empty doorkeeper slot).
+ *  Equality is checked on the text itself. */
+function wordHash(text: string, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h ^ (h >>> 15)) | 1;
+}
+
+/** The masked form of the word text[from..to) (with a digit when hasDigit), through the memo. */
+function maskWordAt(text: string, from: number, to: number, bits: number): string | undefined {
+  const n = to - from;
+  const hasDigit = (bits & DIGIT) !== 0;
+  if (n > MEMO_MAX_WORD && (n > MEMO_MAX_PATH || (bits & SLASH) === 0)) {
+    const w = text.slice(from, to);
+    const m = maskWord(w, hasDigit);
+    return m === w ? undefined : m;
+  }
+  const h = wordHash(text, from, to);
+  // Two slots per hash (h and h ^ 1): a word that collides with another keeps a place.
+  let slot = h & ((1 << MEMO_BITS) - 1);
+  for (let way = 0; way < 2; way++, slot ^= 1) {
+    const known = memoWords[slot];
+    if (known !== undefined && known.length === n && text.startsWith(known, from)) {
+      const m = memoMasks[slot]!;
+      return m === known ? undefined : m;
+    }
+  }
+  const w = text.slice(from, to);
+  const m = maskWord(w, hasDigit);
+  const door = (h >>> (32 - DOOR_BITS)) ^ (h & ((1 << DOOR_BITS) - 1));
+  if (doorkeeper[door] === h) {
+    // slot is back at h's first way: fill an empty way, else the second (the first keeps its word).
+    if (memoWords[slot] !== undefined) slot ^= 1;
+    memoWords[slot] = w;
+    memoMasks[slot] = m;
+  } else doorkeeper[door] = h;
+  return m === w ? undefined : m;
+}
 
 /**
  * Masks and tokenizes in one pass: returns the space-separated tokens of text[start..] with variable
@@ -296,20 +374,7 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
         bits |= k;
       }
       if ((bits & (DIGIT | DASH)) !== 0) {
-        let m = (bits & DIGIT) !== 0 ? quickClass(text, wordStart, i, bits) : undefined;
-        if (m === undefined) {
-          const w = text.slice(wordStart, i);
-          const memo = w.length <= MEMO_MAX_WORD || (w.length <= MEMO_MAX_PATH && w.includes('/'));
-          m = memo ? wordMemo.get(w) : undefined;
-          if (m === undefined) {
-            m = maskWord(w, (bits & DIGIT) !== 0);
-            if (memo) {
-              if (wordMemo.size >= MEMO_SIZE) wordMemo.clear();
-              wordMemo.set(w, m);
-            }
-          }
-          if (m === w) m = undefined;
-        }
+        const m = ((bits & DIGIT) !== 0 ? quickClass(text, wordStart, i, bits) : undefined) ?? maskWordAt(text, wordStart, i, bits);
         if (m !== undefined) {
           tok = copied < 0 ? text.slice(tokStart, wordStart) + m : tok + text.slice(copied, wordStart) + m;
           copied = i;

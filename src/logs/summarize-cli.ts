@@ -67,7 +67,9 @@ export async function runSummarize(
       process.stderr.write(`summarize: cannot read ${args.file}: ${(err as Error).message}\n`);
       return 1;
     }
-    source = createReadStream(args.file, { highWaterMark: 1 << 20 });
+    // 64 KiB reads, as from a pipe or the kubelet's stream: 1 MiB reads cost no less CPU here and ~50 MB
+    // more peak RSS (buffers waiting for the garbage collector).
+    source = createReadStream(args.file, { highWaterMark: 1 << 16 });
     what = `file ${args.file}`;
   } else {
     source = io.stdin as AsyncIterable<Uint8Array>;
