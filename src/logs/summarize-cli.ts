@@ -67,9 +67,9 @@ export async function runSummarize(
       process.stderr.write(`summarize: cannot read ${args.file}: ${(err as Error).message}\n`);
       return 1;
     }
-    // 64 KiB reads, as from a pipe or the kubelet's stream: 1 MiB reads cost no less CPU here and ~50 MB
-    // more peak RSS (buffers waiting for the garbage collector).
-    source = createReadStream(args.file, { highWaterMark: 1 << 16 });
+    // 256 KiB reads: 1 MiB reads save ~2 % CPU but cost ~20–40 MB more peak RSS (buffers waiting for the
+    // garbage collector); 64 KiB reads cost ~3 % more CPU for no smaller peak.
+    source = createReadStream(args.file, { highWaterMark: 1 << 18 });
     what = `file ${args.file}`;
   } else {
     source = io.stdin as AsyncIterable<Uint8Array>;
