@@ -66,11 +66,12 @@ function looksLikeOrphanPemLine(body: string): boolean {
 }
 /** Cheap first: only a line whose last word is key-body shaped can be one (the rest must then be a prefix). */
 function mayBeOrphanPemLine(line: string): boolean {
-  const sp = line.lastIndexOf(' ');
-  const last = line.length - sp - 1;
-  if (last < 16 || last > 76) return false;
-  for (let i = sp + 1; i < line.length; i++) if (!BASE64_CHAR[line.charCodeAt(i) & 0xffff]) return false;
-  return looksLikeOrphanPemLine(line.slice(sp + 1));
+  // From the end: most lines end in a character no key body has, and stop there.
+  let i = line.length - 1;
+  while (i >= 0 && BASE64_CHAR[line.charCodeAt(i)] === 1) i--;
+  if (i >= 0 && line.charCodeAt(i) !== 32) return false;
+  const last = line.length - i - 1;
+  return last >= 16 && last <= 76 && looksLikeOrphanPemLine(line.slice(i + 1));
 }
 const BASE64_CHAR = new Uint8Array(65536);
 for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=') BASE64_CHAR[ch.charCodeAt(0)] = 1;
