@@ -79,25 +79,33 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9;
 }
 
-const LEVEL_WORDS = new Map<string, Severity>();
+// Level words bucketed by length and first letter, compared in place without case: no substring per token.
+const LEVEL_WORDS: [string, Severity][] = [];
 // No PANIC: "panic: …" at the start of a message is a Go crash, and the lexicon must see it.
-for (const w of ['EMERG', 'EMERGENCY', 'ALERT', 'CRIT', 'CRITICAL', 'FATAL', 'SEVERE'])
-  LEVEL_WORDS.set(w, 'fatal');
-for (const w of ['ERROR', 'ERR', 'EROR']) LEVEL_WORDS.set(w, 'error');
-for (const w of ['WARN', 'WARNING', 'WRN']) LEVEL_WORDS.set(w, 'warning');
-for (const w of ['INFO', 'INF', 'INFORMATION', 'INFORMATIONAL', 'NOTICE']) LEVEL_WORDS.set(w, 'info');
-for (const w of ['DEBUG', 'DBG', 'TRACE', 'VERBOSE', 'FINE', 'FINER', 'FINEST']) LEVEL_WORDS.set(w, 'debug');
+for (const w of ['EMERG', 'EMERGENCY', 'ALERT', 'CRIT', 'CRITICAL', 'FATAL', 'SEVERE']) LEVEL_WORDS.push([w, 'fatal']);
+for (const w of ['ERROR', 'ERR', 'EROR']) LEVEL_WORDS.push([w, 'error']);
+for (const w of ['WARN', 'WARNING', 'WRN']) LEVEL_WORDS.push([w, 'warning']);
+for (const w of ['INFO', 'INF', 'INFORMATION', 'INFORMATIONAL', 'NOTICE']) LEVEL_WORDS.push([w, 'info']);
+for (const w of ['DEBUG', 'DBG', 'TRACE', 'VERBOSE', 'FINE', 'FINER', 'FINEST']) LEVEL_WORDS.push([w, 'debug']);
+const MAX_LEVEL_WORD = 13;
+/** Words of length n starting with letter L (upper case) are in LEVEL_BUCKETS[n * 32 + (L & 31)]. */
+const LEVEL_BUCKETS: [string, Severity][][] = Array.from({ length: (MAX_LEVEL_WORD + 1) * 32 }, () => []);
+for (const e of LEVEL_WORDS) LEVEL_BUCKETS[e[0].length * 32 + (e[0].charCodeAt(0) & 31)]!.push(e);
 
 /** A level word (any case, no punctuation) → severity. */
 export function levelWord(s: string, from: number, to: number): Severity | undefined {
   const n = to - from;
-  if (n < 3 || n > 13) return undefined;
-  const c = s.charCodeAt(from) | 0x20;
-  // First letters of the level words: a c d e f i n p s t v w
-  if (c !== 97 && c !== 99 && c !== 100 && c !== 101 && c !== 102 && c !== 105 && c !== 110 && c !== 112 && c !== 115 && c !== 116 && c !== 118 && c !== 119) return undefined;
-  for (let k = from; k < to; k++) if (!isLetter(s.charCodeAt(k))) return undefined;
-  const w = s.slice(from, to);
-  return LEVEL_WORDS.get(w) ?? LEVEL_WORDS.get(w.toUpperCase());
+  if (n < 3 || n > MAX_LEVEL_WORD) return undefined;
+  const c = s.charCodeAt(from);
+  if (!isLetter(c)) return undefined;
+  const bucket = LEVEL_BUCKETS[n * 32 + (c & 31)]!;
+  next: for (let b = 0; b < bucket.length; b++) {
+    const w = bucket[b]![0];
+    // c & ~32 is the upper-case letter for an ASCII letter, and never an upper-case letter for anything else.
+    for (let k = 1; k < n; k++) if ((s.charCodeAt(from + k) & ~32) !== w.charCodeAt(k)) continue next;
+    return bucket[b]![1];
+  }
+  return undefined;
 }
 
 function isLetter(c: number): boolean {

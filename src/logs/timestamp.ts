@@ -5,10 +5,37 @@
  */
 
 // Month and day names keyed by their three char codes packed into one number: no substring per line.
-const MONTHS = new Map<number, number>(
-  ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map((m, i) => [monthKey(m, 0), i]),
-);
-const DAYS = new Set<number>(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].map((d) => monthKey(d, 0)));
+// The keys sit in a small table at a multiplicative hash of the packed number (no Map probe per line);
+// the hash spreads the 12 months and the 7 days over distinct slots (checked below).
+const NAME_SLOTS = 32;
+function nameSlot(key: number): number {
+  return Math.imul(key, 0x27d4eb2f) >>> 27;
+}
+function nameTable(names: string[]): { keys: Int32Array; values: Int8Array } {
+  const keys = new Int32Array(NAME_SLOTS).fill(-1);
+  const values = new Int8Array(NAME_SLOTS).fill(-1);
+  names.forEach((m, i) => {
+    const k = monthKey(m, 0);
+    if (keys[nameSlot(k)] !== -1) throw new Error(`timestamp: name table collision at ${m}`);
+    keys[nameSlot(k)] = k;
+    values[nameSlot(k)] = i;
+  });
+  return { keys, values };
+}
+const MONTHS = nameTable(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']);
+const DAYS = nameTable(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
+
+/** Month (0-11) named by the three characters at i, or -1. */
+function monthAt(s: string, i: number): number {
+  const k = monthKey(s, i);
+  const slot = nameSlot(k);
+  return MONTHS.keys[slot] === k ? MONTHS.values[slot]! : -1;
+}
+
+function isDayName(s: string, i: number): boolean {
+  const k = monthKey(s, i);
+  return DAYS.keys[nameSlot(k)] === k;
+}
 
 function monthKey(s: string, i: number): number {
   return (s.charCodeAt(i) << 16) | (s.charCodeAt(i + 1) << 8) | s.charCodeAt(i + 2);
@@ -75,14 +102,17 @@ function clock(s: string, i: number): number {
   let ms = 0;
   const f = s.charCodeAt(end);
   if ((f === 46 || f === 44 || (f === 58 && digits(s, end + 1, 3) >= 0 && !isDigit(s.charCodeAt(end + 4)))) && isDigit(s.charCodeAt(end + 1))) {
-    end++;
-    let scale = 100;
-    while (isDigit(s.charCodeAt(end))) {
-      if (scale >= 1) ms += (s.charCodeAt(end) - 48) * scale;
-      scale /= 10;
-      end++;
+    // Milliseconds are the first three digits (integer arithmetic); finer digits are only skipped.
+    ms = (s.charCodeAt(++end) - 48) * 100;
+    let c = s.charCodeAt(++end);
+    if (isDigit(c)) {
+      ms += (c - 48) * 10;
+      c = s.charCodeAt(++end);
+      if (isDigit(c)) {
+        ms += c - 48;
+        while (isDigit(s.charCodeAt(++end)));
+      }
     }
-    ms = Math.floor(ms);
   }
   if (s.charCodeAt(end) === 32 && s.charCodeAt(end + 2) === 77 && !isLetter(s.charCodeAt(end + 3))) {
     const ap = s.charCodeAt(end + 1);
@@ -145,8 +175,8 @@ function dateThenClock(s: string, y: number, mo: number, d: number, j: number, y
 
 /** "Nov 27 03:44:01[.123456][ 2026]" at i (syslog, journald short, ctime after the day name). */
 function monthDay(s: string, i: number, year: number): number {
-  const mo = MONTHS.get(monthKey(s, i));
-  if (mo === undefined || s.charCodeAt(i + 3) !== 32) return -1;
+  const mo = monthAt(s, i);
+  if (mo < 0 || s.charCodeAt(i + 3) !== 32) return -1;
   let j = i + 4;
   if (s.charCodeAt(j) === 32) j++; // "Nov  7" pads single-digit days with a space
   let d = digits(s, j, 2);
@@ -170,9 +200,9 @@ function monthDay(s: string, i: number, year: number): number {
 function accessLogTime(s: string, i: number): number {
   const d = digits(s, i, 2);
   if (d < 1 || s.charCodeAt(i + 2) !== 47 || s.charCodeAt(i + 6) !== 47) return -1;
-  const mo = MONTHS.get(monthKey(s, i + 3));
+  const mo = monthAt(s, i + 3);
   const y = digits(s, i + 7, 4);
-  if (mo === undefined || y < 1970 || s.charCodeAt(i + 11) !== 58) return -1;
+  if (mo < 0 || y < 1970 || s.charCodeAt(i + 11) !== 58) return -1;
   let e = clock(s, i + 12);
   if (e < 0) return -1;
   let t = day(y, mo, d) + clockMs;
@@ -201,7 +231,7 @@ export function timeAt(s: string, i: number, year: number): number {
   if (c >= 65 && c <= 90) {
     const m = monthDay(s, i, year);
     if (m >= 0) return m;
-    if (DAYS.has(monthKey(s, i)) && s.charCodeAt(i + 3) === 32) return monthDay(s, i + 4, year);
+    if (isDayName(s, i) && s.charCodeAt(i + 3) === 32) return monthDay(s, i + 4, year);
     return -1;
   }
   if (c === 91) {
