@@ -115,10 +115,26 @@ function isLetter(c: number): boolean {
 const ANDROID_LEVELS: Record<number, Severity> = { 86: 'debug', 68: 'debug', 73: 'info', 87: 'warning', 69: 'error', 70: 'fatal', 65: 'fatal' };
 const KLOG_LEVELS: Record<number, Severity> = { 73: 'info', 87: 'warning', 69: 'error', 70: 'fatal' };
 
-/** End of the token at i (first space/tab or end). */
-function tokenEnd(s: string, i: number, limit: number): number {
-  while (i < limit && !isSpace(s.charCodeAt(i))) i++;
-  return i;
+/**
+ * The first tab at or after tabFrom in the line being scanned (its length when none); tabFrom is past
+ * the end before the first lookup (scanFrom resets it per line). Tabs are rare: one native search
+ * serves the whole line.
+ */
+let tabFrom = Number.MAX_SAFE_INTEGER;
+let tabAt = -1;
+
+/** End of the token at i (first space/tab or end). Native searches: a char-by-char loop costs more. */
+function tokenEnd(s: string, i: number): number {
+  const n = s.length;
+  if (i >= n) return i;
+  let e = s.indexOf(' ', i);
+  if (e < 0) e = n;
+  if (tabAt < i || tabFrom > i) {
+    tabFrom = i;
+    tabAt = s.indexOf('\t', i);
+    if (tabAt < 0) tabAt = n;
+  }
+  return tabAt < e ? tabAt : e;
 }
 
 /** klog "Lmmdd hh:mm:ss.uuuuuu pid file:line] " at i; returns the message offset or -1. */
@@ -324,6 +340,7 @@ function parseJsonLine(line: string, h: Header, year: number): boolean {
 function scanFrom(line: string, start: number, h: Header, year: number): void {
   const n = line.length;
   const limit = Math.min(n, start + MAX_HEADER_CHARS);
+  tabFrom = Number.MAX_SAFE_INTEGER;
   let i = skipSpaces(line, start);
   let sawTime = false;
   let sawLevel = false;
@@ -378,24 +395,24 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
         msg = i = skipSpaces(line, i);
         if (rfc5424) {
           // RFC 5424: HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA, each "-" when absent.
-          const he = tokenEnd(line, i, n);
-          const ae = tokenEnd(line, skipSpaces(line, he), n);
+          const he = tokenEnd(line, i);
+          const ae = tokenEnd(line, skipSpaces(line, he));
           const app = skipSpaces(line, he);
           if (ae > app && !(ae - app === 1 && line.charCodeAt(app) === 45)) h.ident = line.slice(app, ae);
           let k = skipSpaces(line, ae);
-          k = skipSpaces(line, tokenEnd(line, k, n)); // PROCID
-          k = skipSpaces(line, tokenEnd(line, k, n)); // MSGID
+          k = skipSpaces(line, tokenEnd(line, k)); // PROCID
+          k = skipSpaces(line, tokenEnd(line, k)); // MSGID
           if (line.charCodeAt(k) === 91) {
             const close = closeBracket(line, k);
             k = close > 0 ? close + 1 : k;
-          } else k = tokenEnd(line, k, n);
+          } else k = tokenEnd(line, k);
           msg = i = skipSpaces(line, k);
           break;
         }
         continue;
       }
     }
-    const e = tokenEnd(line, i, n);
+    const e = tokenEnd(line, i);
     // logfmt header fields: time=…, ts=…, level=…, lvl=…
     if ((c === 116 || c === 108 || c === 99) && e - i > 3) {
       const eq = line.indexOf('=', i);
@@ -409,7 +426,7 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
             sawTime = true;
             let end = te;
             if (q) end = line.indexOf('"', te) + 1 || e;
-            msg = i = skipSpaces(line, Math.max(end, tokenEnd(line, end, n)));
+            msg = i = skipSpaces(line, Math.max(end, tokenEnd(line, end)));
             continue;
           }
         } else if (kl === 6 && (sawTime || sawLevel) && line.startsWith('caller', i)) {
@@ -566,15 +583,15 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
         h.ident = line.slice(i, line.charCodeAt(e - 1) === 58 ? e - 1 : e);
         msg = i = skipSpaces(line, e);
         // "o.s.b.App : msg", "app.worker - msg", "app.worker - ERROR - msg"
-        let ne = tokenEnd(line, i, n);
+        let ne = tokenEnd(line, i);
         if (separatorToken(line, i, ne)) {
           msg = i = skipSpaces(line, ne);
-          ne = tokenEnd(line, i, n);
+          ne = tokenEnd(line, i);
           const lv = levelWord(line, i, ne);
           if (lv) {
             h.level ??= lv;
             msg = i = skipSpaces(line, ne);
-            ne = tokenEnd(line, i, n);
+            ne = tokenEnd(line, i);
             if (separatorToken(line, i, ne)) msg = i = skipSpaces(line, ne);
           }
         }
@@ -588,7 +605,7 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
       // host before an identifier or another timestamp: "node-a kubelet[1]:", "dn228 Nov 9 …".
       if (!hostSeen && sawTime && hostToken(line, i, e)) {
         const j = skipSpaces(line, e);
-        const je = tokenEnd(line, j, n);
+        const je = tokenEnd(line, j);
         if (identToken(line, j, je) > 0 || (timeAt(line, j, year) > 0)) {
           hostSeen = true;
           msg = i = j;
@@ -602,7 +619,7 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
         if (ok) {
           h.ident = line.slice(i, e);
           msg = i = skipSpaces(line, e);
-          const ne = tokenEnd(line, i, n);
+          const ne = tokenEnd(line, i);
           msg = i = skipSpaces(line, ne);
           continue;
         }
@@ -625,7 +642,7 @@ function isUpperWord(s: string, i: number, e: number): boolean {
 function nextIsSeparator(s: string, e: number): boolean {
   const j = skipSpaces(s, e);
   if (j === e) return false;
-  const je = tokenEnd(s, j, s.length);
+  const je = tokenEnd(s, j);
   return separatorToken(s, j, je);
 }
 
