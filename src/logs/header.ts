@@ -113,7 +113,9 @@ function isLetter(c: number): boolean {
 }
 
 const ANDROID_LEVELS: Record<number, Severity> = { 86: 'debug', 68: 'debug', 73: 'info', 87: 'warning', 69: 'error', 70: 'fatal', 65: 'fatal' };
-const KLOG_LEVELS: Record<number, Severity> = { 73: 'info', 87: 'warning', 69: 'error', 70: 'fatal' };
+function klogLevel(c: number): Severity | undefined {
+  return c === 73 ? 'info' : c === 87 ? 'warning' : c === 69 ? 'error' : c === 70 ? 'fatal' : undefined;
+}
 
 /**
  * The first tab at or after tabFrom in the line being scanned (its length when none); tabFrom is past
@@ -139,7 +141,7 @@ function tokenEnd(s: string, i: number): number {
 
 /** klog "Lmmdd hh:mm:ss.uuuuuu pid file:line] " at i; returns the message offset or -1. */
 function klogAt(s: string, i: number, h: Header, year: number): number {
-  const lv = KLOG_LEVELS[s.charCodeAt(i)];
+  const lv = klogLevel(s.charCodeAt(i));
   if (!lv || s.charCodeAt(i + 5) !== 32) return -1;
   let j: number;
   if (Number.isNaN(h.time)) {
@@ -156,8 +158,7 @@ function klogAt(s: string, i: number, h: Header, year: number): number {
   if (s.charCodeAt(j) !== 32) return -1;
   j++;
   const close = s.indexOf(']', j);
-  if (close < 0 || close - j > 120) return -1;
-  for (let k = j; k < close; k++) if (isSpace(s.charCodeAt(k))) return -1;
+  if (close < 0 || close - j > 120 || tokenEnd(s, j) < close) return -1;
   if (Number.isNaN(h.time) && j > 0) setTime(h);
   h.level = lv;
   return s.charCodeAt(close + 1) === 32 ? close + 2 : close + 1;
