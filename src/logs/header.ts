@@ -345,13 +345,19 @@ function parseJsonLine(line: string, h: Header, year: number): boolean {
  * looks for, so the same characters give the same reading.
  */
 class HostIdent {
+  /** The run's length and its identifier's first char (plain numbers: cheaper than reading the run). */
+  readonly length: number;
+  readonly identChar: number;
   constructor(
     readonly run: string,
     /** Offset of the identifier in the run. */
     readonly identAt: number,
     readonly ident: string,
     readonly level: Severity | undefined,
-  ) {}
+  ) {
+    this.length = run.length;
+    this.identChar = run.charCodeAt(identAt);
+  }
 }
 const HOST_IDENTS = 8;
 const hostIdents: HostIdent[] = [];
@@ -360,9 +366,9 @@ let hostIdentNext = 0;
 function knownHostIdent(line: string, at: number): HostIdent | undefined {
   for (let k = 0; k < hostIdents.length; k++) {
     const e = hostIdents[k]!;
-    const last = at + e.run.length - 1;
-    // Two chars rule out most other writers before the search ("…: " ends every run).
-    if (line.charCodeAt(last) === 32 && line.charCodeAt(last - 1) === 58 && line.charCodeAt(at + e.identAt) === e.run.charCodeAt(e.identAt) && line.indexOf(e.run, at) === at) return e;
+    const last = at + e.length - 1;
+    // A few chars rule out most other writers before the search ("…: " ends every run).
+    if (line.charCodeAt(last) === 32 && line.charCodeAt(last - 1) === 58 && line.charCodeAt(at + e.identAt) === e.identChar && line.indexOf(e.run, at) === at) return e;
   }
   return undefined;
 }
@@ -398,7 +404,7 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
         setTime(h);
         h.ident = known.ident;
         if (known.level) h.level = known.level;
-        h.bodyStart = hs + known.run.length;
+        h.bodyStart = hs + known.length;
         msg = i = skipSpaces(line, h.bodyStart - 1);
         hostSeen = true;
       } else if (he > hs) {

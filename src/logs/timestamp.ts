@@ -205,6 +205,9 @@ function dateThenClock(s: string, y: number, mo: number, d: number, j: number, y
  */
 class SecondRun {
   run = '';
+  /** The run's length and last char (plain numbers: cheaper than reading the run). */
+  length = 0;
+  last = 0;
   y = 0;
   mo = 0;
   d = 0;
@@ -214,9 +217,8 @@ class SecondRun {
 
   /** The run is at i in s. */
   at(s: string, i: number): boolean {
-    const r = this.run;
-    const n = r.length;
-    return n > 0 && s.charCodeAt(i + n - 1) === r.charCodeAt(n - 1) && s.indexOf(r, i) === i;
+    const n = this.length;
+    return n > 0 && s.charCodeAt(i + n - 1) === this.last && s.indexOf(this.run, i) === i;
   }
 
   /** Remember s[i..end) as read into y/mo/d and hmsH/hmsM/hmsS. */
@@ -225,6 +227,8 @@ class SecondRun {
     // such a run would be shorter than what was read.
     if (end > s.length) return;
     this.run = s.slice(i, end);
+    this.length = end - i;
+    this.last = s.charCodeAt(end - 1);
     this.y = y;
     this.mo = mo;
     this.d = d;
@@ -245,7 +249,7 @@ function monthDay(s: string, i: number, year: number): number {
   if (r.at(s, i)) {
     mo = r.mo;
     d = r.d;
-    e = clockRest(s, i + r.run.length, r.h, r.m, r.sec);
+    e = clockRest(s, i + r.length, r.h, r.m, r.sec);
   } else {
     mo = monthAt(s, i);
     if (mo < 0 || s.charCodeAt(i + 3) !== 32) return -1;
@@ -334,7 +338,7 @@ function monthDotDay(s: string, i: number, year: number): number {
 function numericTime(s: string, i: number, year: number): number {
   const r = isoSecond;
   if (r.at(s, i)) {
-    const e = clockRest(s, i + r.run.length, r.h, r.m, r.sec);
+    const e = clockRest(s, i + r.length, r.h, r.m, r.sec);
     return found(day(r.y, r.mo, r.d) + clockMs, false, e);
   }
   let n = 0;
