@@ -118,10 +118,10 @@ function klogLevel(c: number): Severity | undefined {
 }
 
 /**
- * The first tab at or after tabFrom in the line being scanned (its length when none); tabFrom is past
- * the end before the first lookup (scanFrom resets it per line). Tabs are rare: one native search
- * serves the whole line.
+ * The first tab at or after tabFrom in tabLine (its length when none). Tabs are rare: one native
+ * search serves the whole line.
  */
+let tabLine = '';
 let tabFrom = Number.MAX_SAFE_INTEGER;
 let tabAt = -1;
 
@@ -131,7 +131,8 @@ function tokenEnd(s: string, i: number): number {
   if (i >= n) return i;
   let e = s.indexOf(' ', i);
   if (e < 0) e = n;
-  if (tabAt < i || tabFrom > i) {
+  if (tabAt < i || tabFrom > i || s !== tabLine) {
+    tabLine = s;
     tabFrom = i;
     tabAt = s.indexOf('\t', i);
     if (tabAt < 0) tabAt = n;
@@ -383,7 +384,6 @@ function rememberHostIdent(run: string, identAt: number, ident: string, level: S
 function scanFrom(line: string, start: number, h: Header, year: number): void {
   const n = line.length;
   const limit = Math.min(n, start + MAX_HEADER_CHARS);
-  tabFrom = Number.MAX_SAFE_INTEGER;
   let i = skipSpaces(line, start);
   let sawTime = false;
   let sawLevel = false;
