@@ -79,25 +79,33 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9;
 }
 
-const LEVEL_WORDS = new Map<string, Severity>();
+// Level words bucketed by length and first letter, compared in place without case: no substring per token.
+const LEVEL_WORDS: [string, Severity][] = [];
 // No PANIC: "panic: …" at the start of a message is a Go crash, and the lexicon must see it.
-for (const w of ['EMERG', 'EMERGENCY', 'ALERT', 'CRIT', 'CRITICAL', 'FATAL', 'SEVERE'])
-  LEVEL_WORDS.set(w, 'fatal');
-for (const w of ['ERROR', 'ERR', 'EROR']) LEVEL_WORDS.set(w, 'error');
-for (const w of ['WARN', 'WARNING', 'WRN']) LEVEL_WORDS.set(w, 'warning');
-for (const w of ['INFO', 'INF', 'INFORMATION', 'INFORMATIONAL', 'NOTICE']) LEVEL_WORDS.set(w, 'info');
-for (const w of ['DEBUG', 'DBG', 'TRACE', 'VERBOSE', 'FINE', 'FINER', 'FINEST']) LEVEL_WORDS.set(w, 'debug');
+for (const w of ['EMERG', 'EMERGENCY', 'ALERT', 'CRIT', 'CRITICAL', 'FATAL', 'SEVERE']) LEVEL_WORDS.push([w, 'fatal']);
+for (const w of ['ERROR', 'ERR', 'EROR']) LEVEL_WORDS.push([w, 'error']);
+for (const w of ['WARN', 'WARNING', 'WRN']) LEVEL_WORDS.push([w, 'warning']);
+for (const w of ['INFO', 'INF', 'INFORMATION', 'INFORMATIONAL', 'NOTICE']) LEVEL_WORDS.push([w, 'info']);
+for (const w of ['DEBUG', 'DBG', 'TRACE', 'VERBOSE', 'FINE', 'FINER', 'FINEST']) LEVEL_WORDS.push([w, 'debug']);
+const MAX_LEVEL_WORD = 13;
+/** Words of length n starting with letter L (upper case) are in LEVEL_BUCKETS[n * 32 + (L & 31)]. */
+const LEVEL_BUCKETS: [string, Severity][][] = Array.from({ length: (MAX_LEVEL_WORD + 1) * 32 }, () => []);
+for (const e of LEVEL_WORDS) LEVEL_BUCKETS[e[0].length * 32 + (e[0].charCodeAt(0) & 31)]!.push(e);
 
 /** A level word (any case, no punctuation) → severity. */
 export function levelWord(s: string, from: number, to: number): Severity | undefined {
   const n = to - from;
-  if (n < 3 || n > 13) return undefined;
-  const c = s.charCodeAt(from) | 0x20;
-  // First letters of the level words: a c d e f i n p s t v w
-  if (c !== 97 && c !== 99 && c !== 100 && c !== 101 && c !== 102 && c !== 105 && c !== 110 && c !== 112 && c !== 115 && c !== 116 && c !== 118 && c !== 119) return undefined;
-  for (let k = from; k < to; k++) if (!isLetter(s.charCodeAt(k))) return undefined;
-  const w = s.slice(from, to);
-  return LEVEL_WORDS.get(w) ?? LEVEL_WORDS.get(w.toUpperCase());
+  if (n < 3 || n > MAX_LEVEL_WORD) return undefined;
+  const c = s.charCodeAt(from);
+  if (!isLetter(c)) return undefined;
+  const bucket = LEVEL_BUCKETS[n * 32 + (c & 31)]!;
+  next: for (let b = 0; b < bucket.length; b++) {
+    const w = bucket[b]![0];
+    // c & ~32 is the upper-case letter for an ASCII letter, and never an upper-case letter for anything else.
+    for (let k = 1; k < n; k++) if ((s.charCodeAt(from + k) & ~32) !== w.charCodeAt(k)) continue next;
+    return bucket[b]![1];
+  }
+  return undefined;
 }
 
 function isLetter(c: number): boolean {
@@ -105,17 +113,36 @@ function isLetter(c: number): boolean {
 }
 
 const ANDROID_LEVELS: Record<number, Severity> = { 86: 'debug', 68: 'debug', 73: 'info', 87: 'warning', 69: 'error', 70: 'fatal', 65: 'fatal' };
-const KLOG_LEVELS: Record<number, Severity> = { 73: 'info', 87: 'warning', 69: 'error', 70: 'fatal' };
+function klogLevel(c: number): Severity | undefined {
+  return c === 73 ? 'info' : c === 87 ? 'warning' : c === 69 ? 'error' : c === 70 ? 'fatal' : undefined;
+}
 
-/** End of the token at i (first space/tab or end). */
-function tokenEnd(s: string, i: number, limit: number): number {
-  while (i < limit && !isSpace(s.charCodeAt(i))) i++;
-  return i;
+/**
+ * The first tab at or after tabFrom in tabLine (its length when none). Tabs are rare: one native
+ * search serves the whole line.
+ */
+let tabLine = '';
+let tabFrom = Number.MAX_SAFE_INTEGER;
+let tabAt = -1;
+
+/** End of the token at i (first space/tab or end). Native searches: a char-by-char loop costs more. */
+function tokenEnd(s: string, i: number): number {
+  const n = s.length;
+  if (i >= n) return i;
+  let e = s.indexOf(' ', i);
+  if (e < 0) e = n;
+  if (tabAt < i || tabFrom > i || s !== tabLine) {
+    tabLine = s;
+    tabFrom = i;
+    tabAt = s.indexOf('\t', i);
+    if (tabAt < 0) tabAt = n;
+  }
+  return tabAt < e ? tabAt : e;
 }
 
 /** klog "Lmmdd hh:mm:ss.uuuuuu pid file:line] " at i; returns the message offset or -1. */
 function klogAt(s: string, i: number, h: Header, year: number): number {
-  const lv = KLOG_LEVELS[s.charCodeAt(i)];
+  const lv = klogLevel(s.charCodeAt(i));
   if (!lv || s.charCodeAt(i + 5) !== 32) return -1;
   let j: number;
   if (Number.isNaN(h.time)) {
@@ -132,8 +159,7 @@ function klogAt(s: string, i: number, h: Header, year: number): number {
   if (s.charCodeAt(j) !== 32) return -1;
   j++;
   const close = s.indexOf(']', j);
-  if (close < 0 || close - j > 120) return -1;
-  for (let k = j; k < close; k++) if (isSpace(s.charCodeAt(k))) return -1;
+  if (close < 0 || close - j > 120 || tokenEnd(s, j) < close) return -1;
   if (Number.isNaN(h.time) && j > 0) setTime(h);
   h.level = lv;
   return s.charCodeAt(close + 1) === 32 ? close + 2 : close + 1;
@@ -313,6 +339,48 @@ function parseJsonLine(line: string, h: Header, year: number): boolean {
   return true;
 }
 
+/**
+ * The journal fast path's "host ident[pid]: " runs seen last, with the space after them. A node's
+ * journal repeats a handful of writers, and one native search that finds the run in place is
+ * cheaper than reading it again char by char. The run holds exactly the two spaces the fast path
+ * looks for, so the same characters give the same reading.
+ */
+class HostIdent {
+  /** The run's length and its identifier's first char (plain numbers: cheaper than reading the run). */
+  readonly length: number;
+  readonly identChar: number;
+  constructor(
+    readonly run: string,
+    /** Offset of the identifier in the run. */
+    readonly identAt: number,
+    readonly ident: string,
+    readonly level: Severity | undefined,
+  ) {
+    this.length = run.length;
+    this.identChar = run.charCodeAt(identAt);
+  }
+}
+const HOST_IDENTS = 8;
+const hostIdents: HostIdent[] = [];
+let hostIdentNext = 0;
+
+function knownHostIdent(line: string, at: number): HostIdent | undefined {
+  for (let k = 0; k < hostIdents.length; k++) {
+    const e = hostIdents[k]!;
+    const last = at + e.length - 1;
+    // A few chars rule out most other writers before the search ("…: " ends every run).
+    if (line.charCodeAt(last) === 32 && line.charCodeAt(last - 1) === 58 && line.charCodeAt(at + e.identAt) === e.identChar && line.indexOf(e.run, at) === at) return e;
+  }
+  return undefined;
+}
+
+function rememberHostIdent(run: string, identAt: number, ident: string, level: Severity | undefined): void {
+  const e = new HostIdent(run, identAt, ident, level);
+  if (hostIdents.length < HOST_IDENTS) hostIdents.push(e);
+  else hostIdents[hostIdentNext] = e;
+  hostIdentNext = (hostIdentNext + 1) % HOST_IDENTS;
+}
+
 function scanFrom(line: string, start: number, h: Header, year: number): void {
   const n = line.length;
   const limit = Math.min(n, start + MAX_HEADER_CHARS);
@@ -330,8 +398,16 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
     const e = timeAt(line, i, year);
     if (e > 0 && line.charCodeAt(e) === 32) {
       const hs = e + 1;
-      const he = line.indexOf(' ', hs);
-      if (he > hs) {
+      const known = knownHostIdent(line, hs);
+      const he = known !== undefined ? -1 : line.indexOf(' ', hs);
+      if (known !== undefined) {
+        setTime(h);
+        h.ident = known.ident;
+        if (known.level) h.level = known.level;
+        h.bodyStart = hs + known.length;
+        msg = i = skipSpaces(line, h.bodyStart - 1);
+        hostSeen = true;
+      } else if (he > hs) {
         const ie = line.indexOf(' ', he + 1);
         const end = ie < 0 ? n : ie;
         const nameEnd = identToken(line, he + 1, end);
@@ -342,6 +418,7 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
           h.bodyStart = ie < 0 ? n : ie + 1;
           msg = i = skipSpaces(line, end);
           hostSeen = true;
+          if (ie > 0) rememberHostIdent(line.slice(hs, ie + 1), he + 1 - hs, h.ident, identLevel);
         }
       }
     }
@@ -370,24 +447,24 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
         msg = i = skipSpaces(line, i);
         if (rfc5424) {
           // RFC 5424: HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA, each "-" when absent.
-          const he = tokenEnd(line, i, n);
-          const ae = tokenEnd(line, skipSpaces(line, he), n);
+          const he = tokenEnd(line, i);
+          const ae = tokenEnd(line, skipSpaces(line, he));
           const app = skipSpaces(line, he);
           if (ae > app && !(ae - app === 1 && line.charCodeAt(app) === 45)) h.ident = line.slice(app, ae);
           let k = skipSpaces(line, ae);
-          k = skipSpaces(line, tokenEnd(line, k, n)); // PROCID
-          k = skipSpaces(line, tokenEnd(line, k, n)); // MSGID
+          k = skipSpaces(line, tokenEnd(line, k)); // PROCID
+          k = skipSpaces(line, tokenEnd(line, k)); // MSGID
           if (line.charCodeAt(k) === 91) {
             const close = closeBracket(line, k);
             k = close > 0 ? close + 1 : k;
-          } else k = tokenEnd(line, k, n);
+          } else k = tokenEnd(line, k);
           msg = i = skipSpaces(line, k);
           break;
         }
         continue;
       }
     }
-    const e = tokenEnd(line, i, n);
+    const e = tokenEnd(line, i);
     // logfmt header fields: time=…, ts=…, level=…, lvl=…
     if ((c === 116 || c === 108 || c === 99) && e - i > 3) {
       const eq = line.indexOf('=', i);
@@ -401,7 +478,7 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
             sawTime = true;
             let end = te;
             if (q) end = line.indexOf('"', te) + 1 || e;
-            msg = i = skipSpaces(line, Math.max(end, tokenEnd(line, end, n)));
+            msg = i = skipSpaces(line, Math.max(end, tokenEnd(line, end)));
             continue;
           }
         } else if (kl === 6 && (sawTime || sawLevel) && line.startsWith('caller', i)) {
@@ -558,15 +635,15 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
         h.ident = line.slice(i, line.charCodeAt(e - 1) === 58 ? e - 1 : e);
         msg = i = skipSpaces(line, e);
         // "o.s.b.App : msg", "app.worker - msg", "app.worker - ERROR - msg"
-        let ne = tokenEnd(line, i, n);
+        let ne = tokenEnd(line, i);
         if (separatorToken(line, i, ne)) {
           msg = i = skipSpaces(line, ne);
-          ne = tokenEnd(line, i, n);
+          ne = tokenEnd(line, i);
           const lv = levelWord(line, i, ne);
           if (lv) {
             h.level ??= lv;
             msg = i = skipSpaces(line, ne);
-            ne = tokenEnd(line, i, n);
+            ne = tokenEnd(line, i);
             if (separatorToken(line, i, ne)) msg = i = skipSpaces(line, ne);
           }
         }
@@ -580,7 +657,7 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
       // host before an identifier or another timestamp: "node-a kubelet[1]:", "dn228 Nov 9 …".
       if (!hostSeen && sawTime && hostToken(line, i, e)) {
         const j = skipSpaces(line, e);
-        const je = tokenEnd(line, j, n);
+        const je = tokenEnd(line, j);
         if (identToken(line, j, je) > 0 || (timeAt(line, j, year) > 0)) {
           hostSeen = true;
           msg = i = j;
@@ -594,7 +671,7 @@ function scanFrom(line: string, start: number, h: Header, year: number): void {
         if (ok) {
           h.ident = line.slice(i, e);
           msg = i = skipSpaces(line, e);
-          const ne = tokenEnd(line, i, n);
+          const ne = tokenEnd(line, i);
           msg = i = skipSpaces(line, ne);
           continue;
         }
@@ -617,7 +694,7 @@ function isUpperWord(s: string, i: number, e: number): boolean {
 function nextIsSeparator(s: string, e: number): boolean {
   const j = skipSpaces(s, e);
   if (j === e) return false;
-  const je = tokenEnd(s, j, s.length);
+  const je = tokenEnd(s, j);
   return separatorToken(s, j, je);
 }
 

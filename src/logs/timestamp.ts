@@ -5,10 +5,37 @@
  */
 
 // Month and day names keyed by their three char codes packed into one number: no substring per line.
-const MONTHS = new Map<number, number>(
-  ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map((m, i) => [monthKey(m, 0), i]),
-);
-const DAYS = new Set<number>(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].map((d) => monthKey(d, 0)));
+// The keys sit in a small table at a multiplicative hash of the packed number (no Map probe per line);
+// the hash spreads the 12 months and the 7 days over distinct slots (checked below).
+const NAME_SLOTS = 32;
+function nameSlot(key: number): number {
+  return Math.imul(key, 0x27d4eb2f) >>> 27;
+}
+function nameTable(names: string[]): { keys: Int32Array; values: Int8Array } {
+  const keys = new Int32Array(NAME_SLOTS).fill(-1);
+  const values = new Int8Array(NAME_SLOTS).fill(-1);
+  names.forEach((m, i) => {
+    const k = monthKey(m, 0);
+    if (keys[nameSlot(k)] !== -1) throw new Error(`timestamp: name table collision at ${m}`);
+    keys[nameSlot(k)] = k;
+    values[nameSlot(k)] = i;
+  });
+  return { keys, values };
+}
+const MONTHS = nameTable(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']);
+const DAYS = nameTable(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
+
+/** Month (0-11) named by the three characters at i, or -1. */
+function monthAt(s: string, i: number): number {
+  const k = monthKey(s, i);
+  const slot = nameSlot(k);
+  return MONTHS.keys[slot] === k ? MONTHS.values[slot]! : -1;
+}
+
+function isDayName(s: string, i: number): boolean {
+  const k = monthKey(s, i);
+  return DAYS.keys[nameSlot(k)] === k;
+}
 
 function monthKey(s: string, i: number): number {
   return (s.charCodeAt(i) << 16) | (s.charCodeAt(i + 1) << 8) | s.charCodeAt(i + 2);
@@ -53,12 +80,23 @@ function validDate(y: number, mo: number, d: number): boolean {
 }
 
 let clockMs = 0;
+// Fields of the last hms() read.
+let hmsH = 0;
+let hmsM = 0;
+let hmsS = 0;
+
 /**
  * "H:MM:SS" or "HH:MM:SS" at i, then an optional fraction (".123", ",123", or ":123" as some Java
  * layouts write milliseconds), an optional " AM"/" PM", and an optional zone (Z, ±hh:mm, ±hhmm).
  * Returns the end index (clockMs holds ms of day, zone applied) or -1.
  */
 function clock(s: string, i: number): number {
+  const e = hms(s, i);
+  return e < 0 ? -1 : clockRest(s, e, hmsH, hmsM, hmsS);
+}
+
+/** "H:MM:SS" or "HH:MM:SS" at i: the end of the seconds (fields in hmsH/hmsM/hmsS) or -1. */
+function hms(s: string, i: number): number {
   let h = digits(s, i, 2);
   let j = i + 2;
   if (h < 0) {
@@ -71,18 +109,28 @@ function clock(s: string, i: number): number {
   if (m < 0 || s.charCodeAt(j + 3) !== 58) return -1;
   const sec = digits(s, j + 4, 2);
   if (sec < 0 || h > 23 || m > 59 || sec > 60) return -1;
-  let end = j + 6;
+  hmsH = h;
+  hmsM = m;
+  hmsS = sec;
+  return j + 6;
+}
+
+/** What may follow the seconds at `end` (fraction, AM/PM, zone): sets clockMs, returns the end. */
+function clockRest(s: string, end: number, h: number, m: number, sec: number): number {
   let ms = 0;
   const f = s.charCodeAt(end);
   if ((f === 46 || f === 44 || (f === 58 && digits(s, end + 1, 3) >= 0 && !isDigit(s.charCodeAt(end + 4)))) && isDigit(s.charCodeAt(end + 1))) {
-    end++;
-    let scale = 100;
-    while (isDigit(s.charCodeAt(end))) {
-      if (scale >= 1) ms += (s.charCodeAt(end) - 48) * scale;
-      scale /= 10;
-      end++;
+    // Milliseconds are the first three digits (integer arithmetic); finer digits are only skipped.
+    ms = (s.charCodeAt(++end) - 48) * 100;
+    let c = s.charCodeAt(++end);
+    if (isDigit(c)) {
+      ms += (c - 48) * 10;
+      c = s.charCodeAt(++end);
+      if (isDigit(c)) {
+        ms += c - 48;
+        while (isDigit(s.charCodeAt(++end)));
+      }
     }
-    ms = Math.floor(ms);
   }
   if (s.charCodeAt(end) === 32 && s.charCodeAt(end + 2) === 77 && !isLetter(s.charCodeAt(end + 3))) {
     const ap = s.charCodeAt(end + 1);
@@ -119,13 +167,20 @@ function found(ms: number, yearless: boolean, end: number): number {
   return end;
 }
 
-/** Date (y, mo, d already read) then a date/time separator and a clock at j; a bare date is accepted. */
-function dateThenClock(s: string, y: number, mo: number, d: number, j: number, yearless: boolean): number {
+/**
+ * Date (y, mo, d already read) then a date/time separator and a clock at j; a bare date is accepted.
+ * `from` (the date's start, -1 for none) marks a yyyy-mm-dd date whose second isoSecond may keep.
+ */
+function dateThenClock(s: string, y: number, mo: number, d: number, j: number, yearless: boolean, from: number): number {
   if (!validDate(y, mo, d)) return -1;
   const sep = s.charCodeAt(j);
   if (sep === 84 || sep === 116 || sep === 32 || sep === 45 || sep === 95 || sep === 58) {
-    const e = clock(s, sep === 32 && s.charCodeAt(j + 1) === 32 ? j + 2 : j + 1);
-    if (e >= 0) return found(day(y, mo, d) + clockMs, yearless, e);
+    const se = hms(s, sep === 32 && s.charCodeAt(j + 1) === 32 ? j + 2 : j + 1);
+    if (se >= 0) {
+      if (from >= 0) isoSecond.set(s, from, se, y, mo, d);
+      const e = clockRest(s, se, hmsH, hmsM, hmsS);
+      return found(day(y, mo, d) + clockMs, yearless, e);
+    }
     // IBM/DB2 style "2005-06-03-15.42.50.675872"
     if (sep === 45) {
       const h = digits(s, j + 1, 2);
@@ -143,21 +198,75 @@ function dateThenClock(s: string, y: number, mo: number, d: number, j: number, y
   return -1;
 }
 
+/**
+ * A date and clock up to the seconds ("Nov 30 13:30:33", "2026-11-30T13:30:33") as last read, with
+ * its fields. Logs repeat their second from line to line: finding the same characters again (one
+ * native search) replaces reading them; what follows the seconds is read every time.
+ */
+class SecondRun {
+  run = '';
+  /** The run's length and last char (plain numbers: cheaper than reading the run). */
+  length = 0;
+  last = 0;
+  y = 0;
+  mo = 0;
+  d = 0;
+  h = 0;
+  m = 0;
+  sec = 0;
+
+  /** The run is at i in s. */
+  at(s: string, i: number): boolean {
+    const n = this.length;
+    return n > 0 && s.charCodeAt(i + n - 1) === this.last && s.indexOf(this.run, i) === i;
+  }
+
+  /** Remember s[i..end) as read into y/mo/d and hmsH/hmsM/hmsS. */
+  set(s: string, i: number, end: number, y: number, mo: number, d: number): void {
+    // digits() lets a clock cut off by the end of the line through (NaN seconds, end past the line):
+    // such a run would be shorter than what was read.
+    if (end > s.length) return;
+    this.run = s.slice(i, end);
+    this.length = end - i;
+    this.last = s.charCodeAt(end - 1);
+    this.y = y;
+    this.mo = mo;
+    this.d = d;
+    this.h = hmsH;
+    this.m = hmsM;
+    this.sec = hmsS;
+  }
+}
+const syslogSecond = new SecondRun();
+const isoSecond = new SecondRun();
+
 /** "Nov 27 03:44:01[.123456][ 2026]" at i (syslog, journald short, ctime after the day name). */
 function monthDay(s: string, i: number, year: number): number {
-  const mo = MONTHS.get(monthKey(s, i));
-  if (mo === undefined || s.charCodeAt(i + 3) !== 32) return -1;
-  let j = i + 4;
-  if (s.charCodeAt(j) === 32) j++; // "Nov  7" pads single-digit days with a space
-  let d = digits(s, j, 2);
-  if (d >= 0) j += 2;
-  else {
-    d = digits(s, j, 1);
-    j += 1;
+  let mo: number;
+  let d: number;
+  let e: number;
+  const r = syslogSecond;
+  if (r.at(s, i)) {
+    mo = r.mo;
+    d = r.d;
+    e = clockRest(s, i + r.length, r.h, r.m, r.sec);
+  } else {
+    mo = monthAt(s, i);
+    if (mo < 0 || s.charCodeAt(i + 3) !== 32) return -1;
+    let j = i + 4;
+    if (s.charCodeAt(j) === 32) j++; // "Nov  7" pads single-digit days with a space
+    d = digits(s, j, 2);
+    if (d >= 0) j += 2;
+    else {
+      d = digits(s, j, 1);
+      j += 1;
+    }
+    if (d < 1 || d > 31 || s.charCodeAt(j) !== 32) return -1;
+    const se = hms(s, j + 1);
+    if (se < 0) return -1;
+    r.set(s, i, se, 0, mo, d);
+    e = clockRest(s, se, hmsH, hmsM, hmsS);
   }
-  if (d < 1 || d > 31 || s.charCodeAt(j) !== 32) return -1;
-  const e = clock(s, j + 1);
-  if (e < 0) return -1;
   // ctime and Apache put the year after the clock.
   if (s.charCodeAt(e) === 32) {
     const y = digits(s, e + 1, 4);
@@ -170,9 +279,9 @@ function monthDay(s: string, i: number, year: number): number {
 function accessLogTime(s: string, i: number): number {
   const d = digits(s, i, 2);
   if (d < 1 || s.charCodeAt(i + 2) !== 47 || s.charCodeAt(i + 6) !== 47) return -1;
-  const mo = MONTHS.get(monthKey(s, i + 3));
+  const mo = monthAt(s, i + 3);
   const y = digits(s, i + 7, 4);
-  if (mo === undefined || y < 1970 || s.charCodeAt(i + 11) !== 58) return -1;
+  if (mo < 0 || y < 1970 || s.charCodeAt(i + 11) !== 58) return -1;
   let e = clock(s, i + 12);
   if (e < 0) return -1;
   let t = day(y, mo, d) + clockMs;
@@ -201,7 +310,7 @@ export function timeAt(s: string, i: number, year: number): number {
   if (c >= 65 && c <= 90) {
     const m = monthDay(s, i, year);
     if (m >= 0) return m;
-    if (DAYS.has(monthKey(s, i)) && s.charCodeAt(i + 3) === 32) return monthDay(s, i + 4, year);
+    if (isDayName(s, i) && s.charCodeAt(i + 3) === 32) return monthDay(s, i + 4, year);
     return -1;
   }
   if (c === 91) {
@@ -227,6 +336,11 @@ function monthDotDay(s: string, i: number, year: number): number {
 }
 
 function numericTime(s: string, i: number, year: number): number {
+  const r = isoSecond;
+  if (r.at(s, i)) {
+    const e = clockRest(s, i + r.length, r.h, r.m, r.sec);
+    return found(day(r.y, r.mo, r.d) + clockMs, false, e);
+  }
   let n = 0;
   while (n < 14 && isDigit(s.charCodeAt(i + n))) n++;
   const sep = s.charCodeAt(i + n);
@@ -237,7 +351,7 @@ function numericTime(s: string, i: number, year: number): number {
       if (s.charCodeAt(i + 7) !== sep) return -1;
       const d = digits(s, i + 8, 2);
       if (isDigit(s.charCodeAt(i + 10))) return -1;
-      return dateThenClock(s, y, mo, d, i + 10, false);
+      return dateThenClock(s, y, mo, d, i + 10, false, i);
     }
     return -1;
   }
@@ -257,9 +371,9 @@ function numericTime(s: string, i: number, year: number): number {
       const b = digits(s, j, n2);
       j += n2 + 1;
       const y4 = digits(s, j, 4);
-      if (y4 >= 0 && !isDigit(s.charCodeAt(j + 4))) return dateThenClock(s, y4, a - 1, b, j + 4, false);
+      if (y4 >= 0 && !isDigit(s.charCodeAt(j + 4))) return dateThenClock(s, y4, a - 1, b, j + 4, false, -1);
       const y2 = digits(s, j, 2);
-      if (n === 2 && y2 >= 0 && !isDigit(s.charCodeAt(j + 2))) return dateThenClock(s, 2000 + a, b - 1, y2, j + 2, false);
+      if (n === 2 && y2 >= 0 && !isDigit(s.charCodeAt(j + 2))) return dateThenClock(s, 2000 + a, b - 1, y2, j + 2, false, -1);
       return -1;
     }
     if (sep === 45 && n === 2) {
