@@ -63,3 +63,21 @@ describe('in-band message classification', () => {
     expect(classifyWindowsInbandLine(line)).toBe(kind);
   });
 });
+
+describe('in-band classification: journal lines skip the patterns by their month', () => {
+  it('keeps every capitalised journalctl message and passes every month', async () => {
+    const { classifyInbandLine: classify } = await import('../src/logs/inband.js');
+    for (const msg of [
+      'Data from the specified boot (-1) is not available: No such boot ID in journal',
+      'No journal boot entry found from the specified boot offset (-1).',
+      'No journal files were found.',
+      'Failed to add filter for units: No data available',
+      'Specifying boot ID or boot offset has no effect, no persistent journal was found.',
+      'Invalid boot ID: abc',
+      'Could not find boot x',
+    ])
+      expect(classify(msg), msg).toBe('journalctl-error');
+    for (const m of ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'])
+      expect(classify(`${m} 30 13:50:29.468330 node-1 kubelet[2291]: No journal files were found.`)).toBeUndefined();
+  });
+});

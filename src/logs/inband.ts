@@ -45,8 +45,12 @@ INBAND.forEach((entry, i) => {
 
 /** Classifies one line of a journal answer; undefined for ordinary log lines. Cheap for log lines. */
 export function classifyInbandLine(line: string): InbandKind | undefined {
-  const candidates = INBAND_BY_FIRST[line.charCodeAt(0)];
+  const c0 = line.charCodeAt(0);
+  const candidates = INBAND_BY_FIRST[c0];
   if (candidates === undefined) return undefined;
+  // "Nov 30 …", "Dec  1 …", "Feb …", "Sep …": a journal line's month shares its first letter with some
+  // patterns, but none of those has a space as its fourth character.
+  if (c0 >= 65 && c0 <= 90 && line.charCodeAt(3) === 32) return undefined;
   for (const [re, kind] of candidates) if (re.test(line)) return kind;
   return undefined;
 }
