@@ -5,8 +5,8 @@
  * classifying only the delimited words that contain a digit (or could be a generated pod name) with
  * anchored tests is several times faster.
  */
-import { SCAN_AUTOMATON } from './scan-automaton.js';
-import { SECRET_HINTS } from './secret-hints.js';
+import { scanAutomaton, type ScanAutomaton } from './scan-automaton.js';
+import { secretHints, type SecretHintAutomaton } from './secret-hints.js';
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5}|\/\d{1,2})?|\[?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\]?(?::\d{1,5})?)$/;
@@ -256,21 +256,14 @@ export function newSpanBuffer(): SpanBuffer {
 
 export const maskedSpans: SpanBuffer = newSpanBuffer();
 
-/** The trouble lexicon's best hit in the text of the last maskTokens call (see SCAN_AUTOMATON). */
+/** The trouble lexicon's best hit in the text of the last maskTokens call (see scanAutomaton). */
 export const lexiconScan = { hit: 0, /** text[start..] holds "['" (a Python list repr, see maskPhrases). */ listOpen: false };
 
 
-/** Whether the last maskTokens call saw a secret hint (SECRET_HINTS) in text[hintFrom..]. */
+/** Whether the last maskTokens call saw a secret hint (secretHints) in text[hintFrom..]. */
 export const secretHint = { found: false };
-const { delta: HINT_DELTA, nonAscii: HINT_NON_ASCII, hiddenOrSpace: HINT_HIDDEN, accept: HINT_ACCEPT, start: HINT_START } = SECRET_HINTS;
-const {
-  delta: SCAN_DELTA,
-  nonAscii: SCAN_NON_ASCII,
-  nonAsciiFlagged: SCAN_NON_ASCII_FLAGGED,
-  entry: SCAN_ENTRY,
-  level: SCAN_LEVEL,
-  hinted: SCAN_HINTED,
-} = SCAN_AUTOMATON;
+// Built at the first scan, not at import: the server's start-up loads this module.
+let automata: { hints: SecretHintAutomaton; scan: ScanAutomaton } | undefined;
 
 // Words repeat (k8s.io, cri-containerd, namespaces, image names, a pod's volumes and probe URLs) and a
 // compound word costs several regex tests: their masked forms are kept in a small direct-mapped memo,
@@ -338,6 +331,9 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
   // Leading tokens (identifier, stream) the caller wants in front, placed first rather than unshifted.
   const tokens: string[] = lead1 === undefined ? [] : lead2 === undefined ? [lead1] : [lead1, lead2];
   spans.count = 0;
+  automata ??= { hints: secretHints(), scan: scanAutomaton() };
+  const { delta: HINT_DELTA, nonAscii: HINT_NON_ASCII, hiddenOrSpace: HINT_HIDDEN, accept: HINT_ACCEPT, start: HINT_START } = automata.hints;
+  const { delta: SCAN_DELTA, nonAscii: SCAN_NON_ASCII, nonAsciiFlagged: SCAN_NON_ASCII_FLAGGED, entry: SCAN_ENTRY, level: SCAN_LEVEL, hinted: SCAN_HINTED } = automata.scan;
   // The header part only needs the secret hints; the message part steps the product automaton, whose
   // lexicon starts at the message.
   let hint = HINT_START;

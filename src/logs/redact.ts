@@ -16,7 +16,7 @@ export interface Redactor {
   /** The last line held something redacted (or hidden characters removed): it is not the line as read. */
   lastLineChanged: boolean;
   /**
-   * For a line in which the secret-hint automaton found nothing (SECRET_HINTS: no prefilter keyword, no
+   * For a line in which the secret-hint automaton found nothing (secretHints: no prefilter keyword, no
    * hidden character, no "curl"): makes the checks the automaton leaves out (a PEM block in progress, an
    * orphan key line, a URL with '@', the bootstrap-token shape). True means redactLine would return the
    * line unchanged and count nothing; the redactor's state is then as if it had run.

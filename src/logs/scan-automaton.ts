@@ -1,10 +1,10 @@
 /**
  * The one automaton the mask scan steps per character (src/logs/mask.ts): the trouble lexicon
- * (LEXICON_AUTOMATON) and the secret hints (SECRET_HINTS) run as a product, with the lexicon's best hit
+ * (LEXICON_AUTOMATON) and the secret hints (secretHints) run as a product, with the lexicon's best hit
  * so far folded into the state. One table load per character answers both questions at the end of the
  * message: the line's best lexicon hit, and whether the redactor must look at the line.
  */
-import { SECRET_HINTS } from './secret-hints.js';
+import { secretHints } from './secret-hints.js';
 import { LEXICON_AUTOMATON } from './severity.js';
 
 export interface ScanAutomaton {
@@ -26,7 +26,7 @@ export interface ScanAutomaton {
 
 export function buildScanAutomaton(): ScanAutomaton {
   const { delta: lexDelta, hit } = LEXICON_AUTOMATON;
-  const H = SECRET_HINTS;
+  const H = secretHints();
   const lexStates = hit.length;
   // A product state is (lexicon state, best hit 0–2, hint state), numbered as first reached.
   const ids = new Int32Array(H.states * 3 * lexStates).fill(-1);
@@ -78,4 +78,8 @@ export function buildScanAutomaton(): ScanAutomaton {
   return { delta, nonAscii, nonAsciiFlagged, hiddenOrSpace: H.hiddenOrSpace, entry, level, hinted, states };
 }
 
-export const SCAN_AUTOMATON = buildScanAutomaton();
+let built: ScanAutomaton | undefined;
+/** The automaton, built on first use (tens of milliseconds cold): start-up does not pay for it. */
+export function scanAutomaton(): ScanAutomaton {
+  return (built ??= buildScanAutomaton());
+}

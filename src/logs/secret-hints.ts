@@ -222,12 +222,16 @@ export function buildSecretHints(parts: readonly string[] = [...PREFILTER_PARTS,
   return { delta, nonAscii, hiddenOrSpace, accept: ACCEPT, start, states };
 }
 
-export const SECRET_HINTS = buildSecretHints();
+let built: SecretHintAutomaton | undefined;
+/** The automaton, built on first use (tens of milliseconds cold): start-up does not pay for it. */
+export function secretHints(): SecretHintAutomaton {
+  return (built ??= buildSecretHints());
+}
 
 /** Whether `s` takes the redactor's full path (the automaton run on its own, outside the mask scan). */
 export function mayNeedRedaction(s: string): boolean {
-  const { delta, nonAscii, hiddenOrSpace, accept } = SECRET_HINTS;
-  let st = SECRET_HINTS.start;
+  const { delta, nonAscii, hiddenOrSpace, accept, start } = secretHints();
+  let st = start;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 128) st = delta[(st << 7) | c]!;
