@@ -2,7 +2,7 @@
 # kube-node-logs-mcp in HTTP mode for in-cluster use (see deploy/). Build: docker build -t kube-node-logs-mcp:0.1.0 .
 
 # ---- build: full dependency tree, compile, then drop the dev dependencies
-FROM node:20-bookworm-slim AS build
+FROM node:26-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -12,8 +12,8 @@ RUN npm run build \
  && find dist -name '*.map' -delete \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
-# ---- runtime: slim Node 20, production files only, owned by root and run as an unprivileged user
-FROM node:20-bookworm-slim AS runtime
+# ---- runtime: slim Node 26 (the LTS CI runs every test on), production files only, owned by root and run as an unprivileged user
+FROM node:26-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json

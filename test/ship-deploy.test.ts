@@ -210,9 +210,9 @@ describe('Dockerfile', () => {
     } else stages.at(-1)?.body.push(ins);
   }
 
-  it('is multi-stage on a slim Node 20 image: npm ci and build in one stage, pruned production files in the last', () => {
+  it('is multi-stage on a slim Node 26 image (the LTS every test runs on in CI): npm ci and build in one stage, pruned production files in the last', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    for (const s of stages) expect(s.from).toMatch(/^node:20[\w.-]*-slim$/);
+    for (const s of stages) expect(s.from).toMatch(/^node:26[\w.-]*-slim$/);
     const build = stages[0]!;
     const runs = build.body.filter((i) => i.op === 'RUN').map((i) => i.arg).join('\n');
     expect(runs).toMatch(/npm ci\b/);
