@@ -212,3 +212,10 @@ describe('renderLogAnswer', () => {
     expect(nodeSet(['a', 'b', 'c', 'd'], ['a', 'b', 'c', 'd'])).toBe('on all 4 nodes');
   });
 });
+
+describe('fmtCount', () => {
+  it('groups integers by hand exactly as en-US toLocaleString does', async () => {
+    const { fmtCount } = await import('../src/render/text.js');
+    for (const n of [0, 7, 999, 1000, 12345, 820006, 1234567, -1234567, 9007199254740991, 12.5, 1234.5678]) expect(fmtCount(n)).toBe(n.toLocaleString('en-US'));
+  });
+});

@@ -77,7 +77,8 @@ export function fmtBytes(n: number): string {
 }
 
 export function fmtCount(n: number): string {
-  return n.toLocaleString('en-US');
+  // The first toLocaleString loads ICU's number formatting (~10 ms): integers are grouped by hand.
+  return Number.isSafeInteger(n) ? String(n).replace(/\B(?=(\d{3})+$)/g, ',') : n.toLocaleString('en-US');
 }
 
 /**
