@@ -137,7 +137,15 @@ describe.skipIf(!haveRedis)('shared limits through a real redis-server', () => {
     // Hold node n0's two slots, so two more calls wait.
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const holding = [a.sched.run('n0', ctrl.signal, () => gate), b.sched.run('n0', ctrl.signal, () => gate)];
+    let held = 0;
+    const hold = (): Promise<void> => {
+      held++;
+      return gate;
+    };
+    const holding = [a.sched.run('n0', ctrl.signal, hold), b.sched.run('n0', ctrl.signal, hold)];
+    // Both slots taken before the next two are queued: otherwise, on a loaded machine, a's second call can
+    // take the slot b's first call was meant to hold, and run.
+    await until('both holding calls to run', () => held === 2, 10_000);
     const waiting = [a.sched.run('n0', ctrl.signal, async () => 'ran'), b.sched.run('n0', ctrl.signal, async () => 'ran')];
     const waitingOutcome = waiting.map((p) => p.then((v) => ({ v }), (e: unknown) => ({ e, at: Date.now() })));
     await new Promise((r) => setTimeout(r, 300));
