@@ -298,3 +298,14 @@ describe('grouping accuracy on the labelled multi-format fixture', () => {
     expect(scores.reduce((a, [, ga]) => a + ga, 0) / scores.length).toBeGreaterThanOrEqual(0.9);
   });
 });
+
+describe('a line cut inside its timestamp', () => {
+  it('is not read as a header with an empty message (digits past the end of the line are no digits)', () => {
+    for (const line of ['Nov 30 13:36:0', '2026-11-30T13:30:3', 'E1130 13:50:2']) {
+      const h = new Header();
+      scanHeader(line, h, 2026);
+      expect(h.message(line), line).toBe(line);
+      expect(h.found, line).toBe(false);
+    }
+  });
+});

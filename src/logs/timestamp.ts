@@ -50,7 +50,8 @@ function digits(s: string, i: number, n: number): number {
   let v = 0;
   for (let k = 0; k < n; k++) {
     const c = s.charCodeAt(i + k);
-    if (c < 48 || c > 57) return -1;
+    // Written so that NaN (past the end of the line) is no digit either.
+    if (!(c >= 48 && c <= 57)) return -1;
     v = v * 10 + (c - 48);
   }
   return v;
