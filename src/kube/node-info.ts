@@ -1,5 +1,5 @@
 import type { V1Node } from '@kubernetes/client-node';
-import { escapeBlockLine } from '../render/untrusted.js';
+import { escapeBlockLine } from '../logs/block-tag.js';
 import { excerpt } from './errors.js';
 
 export type NodeOs = 'linux' | 'windows' | 'unknown';

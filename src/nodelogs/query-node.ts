@@ -21,7 +21,7 @@ import type { LogRequestPlan } from '../query/types.js';
 import { fileLoggerCandidates, fileLoggerFallback, mergeSources, queryFile } from './query-file.js';
 import { promoteUnitState, restartFact } from './unit-state.js';
 import { joinWrappedRows } from './windows-table.js';
-import { escapeBlockLine } from '../render/untrusted.js';
+import { escapeBlockLine } from '../logs/block-tag.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MergedDigest } from '../logs/merge.js';
 
