@@ -5,8 +5,8 @@
  * classifying only the delimited words that contain a digit (or could be a generated pod name) with
  * anchored tests is several times faster.
  */
-import { scanAutomaton, type ScanAutomaton } from './scan-automaton.js';
-import { secretHints, type SecretHintAutomaton } from './secret-hints.js';
+import { scanAutomaton } from './scan-automaton.js';
+import { hintStateAfter } from './secret-hints.js';
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5}|\/\d{1,2})?|\[?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\]?(?::\d{1,5})?)$/;
@@ -262,8 +262,6 @@ export const lexiconScan = { hit: 0, /** text[start..] holds "['" (a Python list
 
 /** Whether the last maskTokens call saw a secret hint (secretHints) in text[hintFrom..]. */
 export const secretHint = { found: false };
-// Built at the first scan, not at import: the server's start-up loads this module.
-let automata: { hints: SecretHintAutomaton; scan: ScanAutomaton } | undefined;
 
 // Words repeat (k8s.io, cri-containerd, namespaces, image names, a pod's volumes and probe URLs) and a
 // compound word costs several regex tests: their masked forms are kept in a small direct-mapped memo,
@@ -333,17 +331,11 @@ export function maskTokens(text: string, start = 0, lead1?: string, lead2?: stri
   // Leading tokens (identifier, stream) the caller wants in front, placed first rather than unshifted.
   const tokens: string[] = lead1 === undefined ? [] : lead2 === undefined ? [lead1] : [lead1, lead2];
   spans.count = 0;
-  automata ??= { hints: secretHints(), scan: scanAutomaton() };
-  const { delta: HINT_DELTA, nonAscii: HINT_NON_ASCII, hiddenOrSpace: HINT_HIDDEN, accept: HINT_ACCEPT, start: HINT_START } = automata.hints;
-  const { delta: SCAN_DELTA, nonAscii: SCAN_NON_ASCII, nonAsciiFlagged: SCAN_NON_ASCII_FLAGGED, entry: SCAN_ENTRY, level: SCAN_LEVEL, hinted: SCAN_HINTED } = automata.scan;
+  // Built at the first scan, not at import: the server's start-up loads this module.
+  const { delta: SCAN_DELTA, nonAscii: SCAN_NON_ASCII, nonAsciiFlagged: SCAN_NON_ASCII_FLAGGED, hiddenOrSpace: HINT_HIDDEN, entry: SCAN_ENTRY, level: SCAN_LEVEL, hinted: SCAN_HINTED } = scanAutomaton();
   // The header part only needs the secret hints; the message part steps the product automaton, whose
   // lexicon starts at the message.
-  let hint = HINT_START;
-  for (let i = hintFrom; i < start; i++) {
-    const c = text.charCodeAt(i);
-    hint = c < 128 ? HINT_DELTA[(hint << 7) | c]! : HINT_HIDDEN[c] ? HINT_ACCEPT : HINT_NON_ASCII[hint]!;
-  }
-  let st = SCAN_ENTRY[hint]!;
+  let st = SCAN_ENTRY[hintStateAfter(text, hintFrom, start)]!;
   let listOpen = false;
   const n = text.length;
   let i = start;

@@ -3,16 +3,17 @@ import { HIDDEN_CHARS } from './canonical.js';
 /**
  * Which lines redaction must look at, decided by an automaton the mask scan steps along with the trouble
  * lexicon (src/logs/mask.ts), so the common line — no secret, nothing hidden — costs no regex pass of its
- * own. The automaton accepts a superset of the lines the redactor could change: every keyword of its
- * prefilter (built from the same list), the bootstrap-token shape, a URL with an '@', "curl", and any
- * control or invisible character canonicalText would remove. Accepted lines take the redactor's full path;
- * a false hint costs speed, never an answer.
+ * own. The automaton accepts every keyword of the redactor's prefilter (built from the same list), "curl",
+ * and any control or invisible character canonicalText would remove; with the few checks it leaves to
+ * Redactor.passesUnchanged (a PEM block in progress, an orphan key line, a URL with '@', the bootstrap-token
+ * shape) that is a superset of the lines the redactor could change. Hinted lines take the redactor's full
+ * path; a false hint costs speed, never an answer.
  */
 
 /**
  * The redactor's prefilter, one alternative each, in a small regex subset the automaton compiler below
- * reads: literal characters, `\` escapes, `[...]` classes with ranges and `\s`, `.`, and the quantifiers
- * `?`, `*` and `{n}`. Case variants are spelled out: a case-sensitive alternation with literal first
+ * reads: literal characters, `\` escapes, `[...]` classes with ranges and `\s`, `.`, and `?` after any of
+ * them. Case variants are spelled out: a case-sensitive alternation with literal first
  * characters is what irregexp scans fastest, and all-lowercase "asia"/"akia" words must not match.
  */
 export const PREFILTER_PARTS: readonly string[] = [
@@ -27,7 +28,7 @@ export const PREFILTER_PARTS: readonly string[] = [
   'gh[pousr]_', 'github_pat_', 'xox[abprs]-', '[rs]k_live_', 'glpat-', 'AIza', 'mysql', 'mariadb',
 ];
 
-/** What the redactor checks before its prefilter, as hints: bootstrap tokens, URL credentials, curl -u. */
+/** What the redactor checks before its prefilter that a keyword can stand for: curl -u. */
 const OTHER_HINTS: readonly string[] = ['curl'];
 
 export interface SecretHintAutomaton {
@@ -48,15 +49,13 @@ const NON_ASCII = 128;
 
 interface Atom {
   set: Uint8Array;
-  min: 0 | 1;
-  star: boolean;
+  optional: boolean;
 }
 
 function classOf(ch: string, set: Uint8Array): void {
-  if (ch === 's') {
-    for (const c of [9, 10, 11, 12, 13, 32]) set[c] = 1;
-    set[NON_ASCII] = 1; // non-ASCII spaces are flagged before they reach the automaton; kept for completeness
-  } else set[ch.charCodeAt(0)] = 1;
+  // \s: the ASCII spaces; the others are hiddenOrSpace characters, which hint before reaching a pattern.
+  if (ch === 's') for (const c of [9, 10, 11, 12, 13, 32]) set[c] = 1;
+  else set[ch.charCodeAt(0)] = 1;
 }
 
 /** Parses one alternative of the subset PREFILTER_PARTS is written in. */
@@ -90,23 +89,9 @@ function parse(src: string): Atom[] {
     } else {
       set[src.charCodeAt(i++)] = 1;
     }
-    const atom: Atom = { set, min: 1, star: false };
-    if (src[i] === '?') {
-      atom.min = 0;
-      i++;
-      atoms.push(atom);
-    } else if (src[i] === '*') {
-      atom.min = 0;
-      atom.star = true;
-      i++;
-      atoms.push(atom);
-    } else if (src[i] === '{') {
-      const close = src.indexOf('}', i);
-      const n = Number(src.slice(i + 1, close));
-      if (!Number.isInteger(n) || n < 1) throw new Error(`secret hint ${src}: bad count`);
-      for (let k = 0; k < n; k++) atoms.push({ set, min: 1, star: false });
-      i = close + 1;
-    } else atoms.push(atom);
+    const optional = src[i] === '?';
+    if (optional) i++;
+    atoms.push({ set, optional });
   }
   return atoms;
 }
@@ -119,7 +104,7 @@ function parse(src: string): Atom[] {
 export function buildSecretHints(parts: readonly string[] = [...PREFILTER_PARTS, ...OTHER_HINTS]): SecretHintAutomaton {
   const pats = parts.map(parse);
   const ACCEPT = 0;
-  // Items are p << 8 | j: pattern p with j atoms matched. Skippable atoms (?, *) are closed over at once.
+  // Items are p << 8 | j: pattern p with j atoms matched. Optional atoms are closed over at once.
   let accepted = false;
   const close = (into: number[], it: number): void => {
     for (;;) {
@@ -130,7 +115,7 @@ export function buildSecretHints(parts: readonly string[] = [...PREFILTER_PARTS,
         return;
       }
       if (into.indexOf(it) < 0) into.push(it);
-      if (pats[p]![j]!.min !== 0) return;
+      if (!pats[p]![j]!.optional) return;
       it = (p << 8) | (j + 1);
     }
   };
@@ -162,7 +147,7 @@ export function buildSecretHints(parts: readonly string[] = [...PREFILTER_PARTS,
       close(first, p << 8);
       for (const it of first) {
         const atom = pats[p]![it & 255]!;
-        if (atom.set[sym]) close(out, atom.star ? it : it + 1);
+        if (atom.set[sym]) close(out, it + 1);
       }
     }
     startNext.push(accepted ? [-1] : out);
@@ -198,7 +183,7 @@ export function buildSecretHints(parts: readonly string[] = [...PREFILTER_PARTS,
       accepted = false;
       for (const it of sets[id]!) {
         const atom = pats[it >> 8]![it & 255]!;
-        if (atom.set[sym]) close(next, atom.star ? it : it + 1);
+        if (atom.set[sym]) close(next, it + 1);
       }
       byClass[k] = accepted ? ACCEPT : intern(next);
     }
@@ -228,14 +213,18 @@ export function secretHints(): SecretHintAutomaton {
   return (built ??= buildSecretHints());
 }
 
-/** Whether `s` takes the redactor's full path (the automaton run on its own, outside the mask scan). */
-export function mayNeedRedaction(s: string): boolean {
+/** The automaton's state after reading text[from..to) from its start. */
+export function hintStateAfter(text: string, from: number, to: number): number {
   const { delta, nonAscii, hiddenOrSpace, accept, start } = secretHints();
   let st = start;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 128) st = delta[(st << 7) | c]!;
-    else st = hiddenOrSpace[c] ? accept : nonAscii[st]!;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    st = c < 128 ? delta[(st << 7) | c]! : hiddenOrSpace[c] ? accept : nonAscii[st]!;
   }
-  return st === accept;
+  return st;
+}
+
+/** Whether `s` takes the redactor's full path (the automaton run on its own, outside the mask scan). */
+export function mayNeedRedaction(s: string): boolean {
+  return hintStateAfter(s, 0, s.length) === secretHints().accept;
 }
