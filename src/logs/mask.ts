@@ -43,7 +43,7 @@ CLASS[47] = SLASH;
 /**
  * What classify gives a word of text[from..to) that has a digit and only the characters in `bits`, for
  * the shapes decided by length and alphabet (all digits, lowercase hex, a UUID); undefined when the
- * word needs the full classify. Mirrors classify's first steps exactly (see hexShape).
+ * word needs the rest of classify, which starts with it.
  */
 function quickClass(text: string, from: number, to: number, bits: number): string | undefined {
   const n = to - from;
@@ -53,14 +53,14 @@ function quickClass(text: string, from: number, to: number, bits: number): strin
     if (n < 8) return undefined;
     const last = text.charCodeAt(to - 1);
     if (last === 100 || last === 98) {
-      // One letter only, and it is the final 'd' or 'b': a duration or a byte count (hexShape's 5).
+      // One letter only, and it is the final 'd' or 'b': a duration or a byte count, not hex.
       let letters = 0;
       for (let i = from; i < to; i++) if (text.charCodeAt(i) >= 97) letters++;
       if (letters === 1) return undefined;
     }
     return '<HEX>';
   }
-  if (n === 36 && (bits & (OTHER | SLASH | DASH)) === DASH) {
+  if (n === 36 && (bits & (DELIM | OTHER | SLASH | DASH)) === DASH) {
     for (let i = 0; i < 36; i++) {
       const isDash = text.charCodeAt(from + i) === 45;
       if (isDash !== (i === 8 || i === 13 || i === 18 || i === 23)) return undefined;
@@ -96,32 +96,11 @@ function isLowerAlnum(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
 }
 
-/**
- * One char-code pass over a word with a digit, for the shapes most masked words have: 2 all digits,
- * 3 a UUID (8-4-4-4-12 hex, any case), 1 lowercase hex with a letter (5 when that letter is only a
- * final 'd' or 'b', which read as a duration or a byte count), 0 anything else.
- */
-function hexShape(w: string): number {
-  const n = w.length;
-  if (n === 36 && w.charCodeAt(8) === 45 && w.charCodeAt(13) === 45 && w.charCodeAt(18) === 45 && w.charCodeAt(23) === 45) {
-    for (let i = 0; i < 36; i++) {
-      if (i === 8 || i === 13 || i === 18 || i === 23) continue;
-      const c = w.charCodeAt(i);
-      const l = c | 32;
-      if (!((c >= 48 && c <= 57) || (l >= 97 && l <= 102))) return 0;
-    }
-    return 3;
-  }
-  let letters = 0;
-  for (let i = 0; i < n; i++) {
-    const c = w.charCodeAt(i);
-    if (c >= 48 && c <= 57) continue;
-    if (c >= 97 && c <= 102) letters++;
-    else return 0;
-  }
-  if (letters === 0) return 2;
-  const last = w.charCodeAt(n - 1);
-  return letters === 1 && (last === 100 || last === 98) ? 5 : 1;
+/** The CLASS bits of a whole word (what the mask scan gathers as it reads one). */
+function classBits(w: string): number {
+  let bits = 0;
+  for (let i = 0; i < w.length; i++) bits |= CLASS[w.charCodeAt(i)]!;
+  return bits;
 }
 
 function hasDigitIn(s: string): boolean {
@@ -169,11 +148,8 @@ function classify(w: string, hasDigit: boolean): string | undefined {
   // is a UID and 32–64 lowercase hex an ID (the ID/UUID tests come first); then all digits are NUM, and
   // other lowercase hex of 8+ with a letter is HEX (it cannot be a NUM, DUR, TIME, IP or VERSION).
   const n = w.length;
-  const shape = hexShape(w);
-  if (shape === 3) return '<UID>';
-  if (shape !== 0 && n >= 32 && n <= 64) return '<ID>';
-  if (shape === 2) return '<NUM>';
-  if (shape === 1 && n >= 8) return '<HEX>';
+  const quick = quickClass(w, 0, n, classBits(w));
+  if (quick !== undefined) return quick;
   const c0 = w.charCodeAt(0);
   if (n >= 32) {
     if (n <= 71 && ID.test(w)) return '<ID>';
