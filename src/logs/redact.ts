@@ -50,6 +50,11 @@ function mayHaveBootstrapToken(s: string): boolean {
   return false;
 }
 
+/** A URL with user info (scheme://user:pass@host) has no keyword: the rules run on any '@' with a "://". */
+function mayHoldUrlCredentials(s: string): boolean {
+  return s.indexOf('@') >= 0 && s.includes('://');
+}
+
 const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
 const PEM_END = /-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
 const PEM_INLINE = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)/g;
@@ -302,7 +307,7 @@ export function createRedactor(): Redactor {
       );
     // Before the key=value rule, so "--token abcdef.0123456789abcdef" is reported as what it is.
     if (mayHaveBootstrapToken(s)) s = s.replace(BOOTSTRAP, (m) => (/\d/.test(m) ? hit('bootstrap-token') : m));
-    if (PREFILTER.test(s) || (s.includes('://') && s.includes('@'))) s = rules(s);
+    if (PREFILTER.test(s) || mayHoldUrlCredentials(s)) s = rules(s);
     return s;
   };
 
@@ -316,7 +321,7 @@ export function createRedactor(): Redactor {
       return out;
     },
     passesUnchanged(line: string): boolean {
-      if (inPem || mayBeOrphanPemLine(line) || (line.indexOf('@') >= 0 && line.includes('://')) || mayHaveBootstrapToken(line)) return false;
+      if (inPem || mayBeOrphanPemLine(line) || mayHoldUrlCredentials(line) || mayHaveBootstrapToken(line)) return false;
       lineHits.length = 0;
       redactor.lastLineChanged = false;
       return true;
