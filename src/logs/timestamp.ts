@@ -224,9 +224,6 @@ class SecondRun {
 
   /** Remember s[i..end) as read into y/mo/d and hmsH/hmsM/hmsS. */
   set(s: string, i: number, end: number, y: number, mo: number, d: number): void {
-    // digits() lets a clock cut off by the end of the line through (NaN seconds, end past the line):
-    // such a run would be shorter than what was read.
-    if (end > s.length) return;
     this.run = s.slice(i, end);
     this.length = end - i;
     this.last = s.charCodeAt(end - 1);
