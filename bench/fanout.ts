@@ -71,14 +71,13 @@ export function cpuSeconds(pid: number): number | undefined {
 /** Highest number of log requests open at once overall and per node, from the apiserver's start/end times. */
 export function logInFlight(records: readonly RequestRecord[]): { overall: number; perNode: number } {
   const logs = records.filter((r) => r.proxyPath?.startsWith('logs'));
-  const peak = peakInFlight;
   const byNode = new Map<string, RequestRecord[]>();
   for (const r of logs) {
     const list = byNode.get(r.node!) ?? [];
     list.push(r);
     byNode.set(r.node!, list);
   }
-  return { overall: peak(logs), perNode: Math.max(0, ...[...byNode.values()].map(peak)) };
+  return { overall: peakInFlight(logs), perNode: Math.max(0, ...[...byNode.values()].map(peakInFlight)) };
 }
 
 export interface FanoutRun {

@@ -3,6 +3,7 @@ import { ClusterScheduler } from '../src/limits/cluster-scheduler.js';
 import { LimitStore } from '../src/limits/limit-store.js';
 import { LimitStoreUnavailableError, RequestScheduler, type SchedulerLimits } from '../src/limits/scheduler.js';
 import { haveRedis, RedisServer } from './support/redis-server.js';
+import { until } from './support/replica.js';
 
 /**
  * The Redis-backed limits, in one process but on separate connections: to Redis these are three replicas.
@@ -60,16 +61,6 @@ async function closeAll() {
   for (const { sched, store } of open.splice(0)) {
     await sched.stop().catch(() => undefined);
     await store.close();
-  }
-}
-
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 

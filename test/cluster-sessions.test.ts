@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { serveLog, startFaultApiserver, type FaultApiserver } from './support/fault-apiserver.js';
 import { haveRedis, RedisServer } from './support/redis-server.js';
 import { RoundRobinProxy } from './support/round-robin-proxy.js';
-import { httpGet, rawHttp, startReplica, until, type RawResponse, type ReplicaProcess } from './support/replica.js';
+import { httpGet, rawHttp, slowClient, startReplica, until, type RawResponse, type ReplicaProcess } from './support/replica.js';
 
 /**
  * The session rules of single-replica mode (issue 17) held cluster-wide (issue 14's cluster mode): three
@@ -148,29 +147,15 @@ describe.skipIf(!haveRedis)('session rules across three replicas sharing Redis',
   });
 
   /** Writes `text` straight to a replica (a slow body never reaches it through the buffering test proxy). */
-  function slowClient(port: number, text: string): Promise<{ answer: string; closedAfterMs: number }> {
-    return new Promise((resolve, reject) => {
-      const started = Date.now();
-      let answer = '';
-      const sock = net.connect(port, '127.0.0.1', () => sock.write(text));
-      sock.on('data', (d) => (answer += d.toString()));
-      sock.on('error', () => undefined);
-      sock.on('close', () => resolve({ answer, closedAfterMs: Date.now() - started }));
-      setTimeout(() => {
-        sock.destroy();
-        reject(new Error(`connection still open after 15 s; got: ${answer}`));
-      }, 15_000);
-    });
-  }
 
   it('a slow body gets 408 and a closed connection in cluster mode, and slow headers too', async () => {
     const port = replicas[0]!.port;
     const head = `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${INIT.length}\r\n\r\n`;
-    const body = await slowClient(port, head + INIT.slice(0, 10));
+    const body = await slowClient(port, head + INIT.slice(0, 10), 15_000);
     expect(body.answer).toMatch(/^HTTP\/1\.1 408/);
     expect(body.answer).toMatch(/Request body not received within 1 s/);
     expect(body.closedAfterMs).toBeLessThan(5000);
-    const headers = await slowClient(port, head.slice(0, 30));
+    const headers = await slowClient(port, head.slice(0, 30), 15_000);
     expect(headers.answer).toMatch(/^HTTP\/1\.1 408/);
     expect(headers.closedAfterMs).toBeLessThan(5000);
     expect(await metricSum(/^kube_node_logs_http_request_timeouts_total\{phase="body"\}/)).toBe(1);

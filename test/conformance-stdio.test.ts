@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, NODE_NAMES, type RequestRecord, type Sandbox } from '../src/sandbox/index.js';
 import { VERSION } from '../src/version.js';
 import { DIST_ENTRY } from './support/mcp.js';
+import { until } from './support/replica.js';
 
 /**
  * The conformance suite drives HTTP only, so over stdio the same ground is covered here with a raw JSON-RPC
@@ -86,16 +87,6 @@ class RawStdioClient {
     const exited = new Promise((r) => this.child.once('exit', r));
     this.child.stdin.end();
     await exited;
-  }
-}
-
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -235,7 +226,7 @@ describe('stdio: progress and cancellation', () => {
     await new Promise((r) => setTimeout(r, 300)); // let it stream a little
     const cancelledAt = Date.now();
     client.send({ method: 'notifications/cancelled', params: { requestId: id, reason: 'the user changed their mind' } });
-    await until('the sandbox to see the request end', () => (rec.aborted || rec.durationMs > 0 ? true : undefined), 5000);
+    await until('the sandbox to see the request end', () => rec.aborted || rec.durationMs > 0, 5000);
     expect(rec.aborted).toBe(true);
     expect(rec.start + rec.durationMs).toBeLessThan(cancelledAt + 3000);
     // The spec: the receiver should not answer a cancelled request. A ping answered afterwards shows the

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, NODE_NAMES, type Sandbox } from '../src/sandbox/index.js';
 import { loadKubeConfig, KubeConfigError } from '../src/kube/kubeconfig.js';
-import { startMcp } from './support/mcp.js';
+import { DIST_ENTRY, startMcp } from './support/mcp.js';
 import { startInProcessMcp } from './support/fault-mcp.js';
 import { hasKubectl, kubectl, rawLogsArgs } from './support/kubectl.js';
 
@@ -134,7 +134,7 @@ describe('over MCP', () => {
 
   it('over HTTP, exits with code 2 and a clear message when the context does not exist (a deployment fails at once)', async () => {
     const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(process.execPath, ['dist/index.js', '--transport', 'http', '--port', '0', '--kubeconfig', sandbox.kubeconfigPath, '--context', 'nope'], { encoding: 'utf8', input: '', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [DIST_ENTRY, '--transport', 'http', '--port', '0', '--kubeconfig', sandbox.kubeconfigPath, '--context', 'nope'], { encoding: 'utf8', input: '', timeout: 30_000 });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/Context "nope" is not in the kubeconfig/);
     expect(r.stderr).not.toMatch(/serving MCP/);
@@ -199,14 +199,13 @@ async function kubectlLogs(kc: string, env: Record<string, string> = {}) {
   return kubectl(rawLogsArgs(NODE), { kubeconfig: kc, home: dir, env });
 }
 
-/** Runs `dist/index.js` to the point where it loads the kubeconfig; a bad one makes it exit 2 with a message. */
 /**
  * Start-up errors in HTTP mode, where a bad kubeconfig stops the server with exit code 2. Over stdio the
  * server answers tools/list first and the same message comes back from the first tool call (see above).
  */
 async function startupError(kc: string, env: Record<string, string> = {}): Promise<{ status: number | null; stderr: string }> {
   const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(process.execPath, ['dist/index.js', '--transport', 'http', '--port', '0', '--kubeconfig', kc], { encoding: 'utf8', input: '', timeout: 20_000, env: { PATH: process.env.PATH ?? '', HOME: dir, ...env } });
+  const r = spawnSync(process.execPath, [DIST_ENTRY, '--transport', 'http', '--port', '0', '--kubeconfig', kc], { encoding: 'utf8', input: '', timeout: 20_000, env: { PATH: process.env.PATH ?? '', HOME: dir, ...env } });
   return { status: r.status, stderr: r.stderr };
 }
 

@@ -31,7 +31,6 @@ const CALL_TIMEOUT_MS = 1500;
 
 const logRequests = (): RequestRecord[] => sandbox.requestLog.entries.filter((e) => e.proxyPath?.startsWith('logs'));
 
-const maxLogInFlight = peakInFlight;
 
 async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 8000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -84,7 +83,7 @@ describe('limits, checked on the sandbox side', () => {
     expect(logs.every((r) => r.status === 200)).toBe(true);
     const perNode = Math.max(...[...sandbox.requestLog.maxConcurrentPerNode.values()]);
     expect(perNode).toBe(LIMITS.perNode);
-    const overall = maxLogInFlight(logs);
+    const overall = peakInFlight(logs);
     expect(overall).toBeLessThanOrEqual(LIMITS.global);
     // The limit is reached, not just respected by running one at a time.
     expect(overall).toBeGreaterThanOrEqual(2);
@@ -152,7 +151,7 @@ describe('limits, checked on the sandbox side', () => {
     for (const b of busy) expect(b.error).toMatch(/busy.*retry in about \d+ s/is);
     expect(logRequests()).toHaveLength(3);
     expect(sandbox.requestLog.maxConcurrent).toBeGreaterThanOrEqual(1);
-    expect(maxLogInFlight(logRequests())).toBe(1);
+    expect(peakInFlight(logRequests())).toBe(1);
   });
 });
 

@@ -35,7 +35,6 @@ const clients: Client[] = [];
 
 const logRequests = (): RequestRecord[] => sandbox.requestLog.entries.filter((e) => e.proxyPath?.startsWith('logs'));
 
-const maxLogInFlight = peakInFlight;
 
 function replicaArgs(extra: string[] = []): string[] {
   return [
@@ -130,7 +129,7 @@ describe.skipIf(!haveRedis)('three replicas behind a round-robin proxy, sharing 
     const results = await Promise.all(sessions.map(({ client }) => call(client, { labelSelector: POOL, query: 'kubelet', tailLines: 5 })));
     for (const r of results) expect(r.isError, r.text).toBeFalsy();
     await sandbox.requestLog.waitIdle(10_000);
-    const shared = { perNode: Math.max(...sandbox.requestLog.maxConcurrentPerNode.values()), overall: maxLogInFlight(logRequests()), requests: logRequests().length };
+    const shared = { perNode: Math.max(...sandbox.requestLog.maxConcurrentPerNode.values()), overall: peakInFlight(logRequests()), requests: logRequests().length };
     expect(shared.requests).toBe(6 * FLEET);
     expect(shared.perNode).toBeLessThanOrEqual(LIMITS.perNode);
     expect(shared.overall).toBeLessThanOrEqual(LIMITS.global);
@@ -144,7 +143,7 @@ describe.skipIf(!haveRedis)('three replicas behind a round-robin proxy, sharing 
     sandbox.requestLog.clear();
     await Promise.all(direct.map(({ client }) => call(client, { labelSelector: POOL, query: 'kubelet', tailLines: 5 })));
     await sandbox.requestLog.waitIdle(10_000);
-    const perProcess = { perNode: Math.max(...sandbox.requestLog.maxConcurrentPerNode.values()), overall: maxLogInFlight(logRequests()) };
+    const perProcess = { perNode: Math.max(...sandbox.requestLog.maxConcurrentPerNode.values()), overall: peakInFlight(logRequests()) };
     await Promise.all(local.map((r) => stopReplica(r)));
     console.log(`6 clients x ${FLEET} nodes over 3 replicas: with Redis max ${shared.perNode}/node, ${shared.overall} overall; without Redis ${perProcess.perNode}/node, ${perProcess.overall} overall (limits ${LIMITS.perNode}/${LIMITS.global})`);
     expect(perProcess.overall).toBeGreaterThan(LIMITS.global);
@@ -224,7 +223,7 @@ describe.skipIf(!haveRedis)('three replicas behind a round-robin proxy, sharing 
     const recoveryMs = backAt - killedAt;
     await sandbox.requestLog.waitIdle(10_000);
     expect(Math.max(...sandbox.requestLog.maxConcurrentPerNode.values())).toBeLessThanOrEqual(LIMITS.perNode);
-    expect(maxLogInFlight(logRequests())).toBeLessThanOrEqual(LIMITS.global);
+    expect(peakInFlight(logRequests())).toBeLessThanOrEqual(LIMITS.global);
     // Bound: the lease lapses, the next sweep (every lease/2) notices; global slots are freed then, node
     // slots a kubelet deadline later (the node may still run the journalctl); a survivor's script frees them.
     expect(recoveryMs).toBeLessThan((LEASE_S + LEASE_S / 2 + KUBELET_DEADLINE_S + 2) * 1000);

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { serveLog, startFaultApiserver, type FaultApiserver } from './support/fault-apiserver.js';
 import { DIST_ENTRY } from './support/mcp.js';
-import { rawHttp, startReplica, type ReplicaProcess } from './support/replica.js';
+import { rawHttp, slowClient, startReplica, type ReplicaProcess } from './support/replica.js';
 import { startHttpServer, type RunningHttpServer } from '../src/http/http-server.js';
 import { SessionTable } from '../src/http/sessions.js';
 import { weakTokenProblem } from '../src/http/auth-token.js';
@@ -241,29 +240,15 @@ describe('header and body timeouts (in-process, 1 s)', () => {
   afterAll(() => s?.close());
 
   /** Sends `text` and keeps the socket open; resolves with what came back and when the server closed it. */
-  function slowClient(text: string): Promise<{ answer: string; closedAfterMs: number }> {
-    return new Promise((resolve, reject) => {
-      const started = Date.now();
-      let answer = '';
-      const sock = net.connect(s.port, '127.0.0.1', () => sock.write(text));
-      sock.on('data', (d) => (answer += d.toString()));
-      sock.on('error', () => undefined);
-      sock.on('close', () => resolve({ answer, closedAfterMs: Date.now() - started }));
-      setTimeout(() => {
-        sock.destroy();
-        reject(new Error(`connection still open after 20 s; got: ${answer}`));
-      }, 20_000);
-    });
-  }
 
   it('headers sent slowly: the connection is cut', async () => {
-    const r = await slowClient(`POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nContent-Type: application/json\r\n`);
+    const r = await slowClient(s.port, `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nContent-Type: application/json\r\n`);
     expect(r.closedAfterMs).toBeLessThan(5000);
     expect(r.answer).toMatch(/^HTTP\/1\.1 408/);
   });
 
   it('a body sent slowly: 408 with a message, and the connection is cut', async () => {
-    const r = await slowClient(`POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 200\r\n\r\n{"jsonrpc":`);
+    const r = await slowClient(s.port, `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 200\r\n\r\n{"jsonrpc":`);
     expect(r.closedAfterMs).toBeLessThan(5000);
     expect(r.answer).toMatch(/^HTTP\/1\.1 408/);
     expect(r.answer).toMatch(/Request body not received within 1 s/);

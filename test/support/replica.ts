@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import { DIST_ENTRY } from './mcp.js';
 
 export interface ReplicaProcess {
@@ -53,6 +54,25 @@ export function rawHttp(port: number, opts: { method?: string; path: string; hea
 export async function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: res.status, body: await res.text() };
+}
+
+/**
+ * Sends `text` on a raw socket and never finishes the request: resolves with what the server answered
+ * and how long it kept the connection open (rejects when it is still open after `timeoutMs`).
+ */
+export function slowClient(port: number, text: string, timeoutMs = 20_000): Promise<{ answer: string; closedAfterMs: number }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    let answer = '';
+    const sock = net.connect(port, '127.0.0.1', () => sock.write(text));
+    sock.on('data', (d) => (answer += d.toString()));
+    sock.on('error', () => undefined);
+    sock.on('close', () => resolve({ answer, closedAfterMs: Date.now() - started }));
+    setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`connection still open after ${timeoutMs / 1000} s; got: ${answer}`));
+    }, timeoutMs);
+  });
 }
 
 export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, stepMs = 25): Promise<T> {
