@@ -31,7 +31,8 @@ function encodeParams(params: URLSearchParams): string {
   return parts.join('&');
 }
 
-function checkNode(node: unknown): ValidationIssue | undefined {
+/** The node name's problem as a validation issue (with the fix), or undefined for a valid name. */
+export function checkNode(node: unknown): ValidationIssue | undefined {
   const problem = nodeNameProblem(node);
   return problem ? { field: 'node', message: problem, fix: NODE_NAME_FIX } : undefined;
 }

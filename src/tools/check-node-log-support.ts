@@ -2,12 +2,14 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { KubeError, excerpt } from '../kube/errors.js';
 import { classifyLogAnswer } from '../kube/kubelet-answer.js';
-import { NODE_NAME_FIX, nodeApiPath, nodeNameProblem } from '../kube/node-name.js';
+import { nodeApiPath } from '../kube/node-name.js';
 import { summarizeNode, versionAtLeast, type NodeSummary } from '../kube/node-info.js';
 import type { KubeletLogConfigz } from '../kube/client.js';
 import { READ_ONLY, callSignal, errorResult, instrument, type ToolDeps } from './common.js';
 import { describeKubeFailure } from '../kube/describe-failure.js';
 import type { SupportVerdict } from '../nodelogs/support-cache.js';
+import { formatIssues } from '../nodelogs/run-query.js';
+import { checkNode } from '../query/plan.js';
 
 export const checkSupportInput = z.strictObject({
   node: z.string().min(1).max(253).describe('Node name, as list_nodes shows it.'),
@@ -48,8 +50,8 @@ export function registerCheckNodeLogSupport(server: McpServer, deps: ToolDeps): 
       annotations: { title: 'Check node log query support', ...READ_ONLY },
     },
     instrument(deps, 'check_node_log_support', async ({ node }, extra) => {
-      const badName = nodeNameProblem(node);
-      if (badName) return errorResult(`Invalid arguments; nothing was sent to the cluster.\n- node: ${badName} Fix: ${NODE_NAME_FIX}`);
+      const badName = checkNode(node);
+      if (badName) return errorResult(formatIssues([badName]));
       const signal = callSignal(extra.signal, deps.config);
       const ev: Evidence[] = [];
       const fixes: string[] = [];
