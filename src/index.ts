@@ -13,8 +13,9 @@ import fs from 'node:fs';
 import { VERSION } from './version.js';
 
 // Start-up: assistants start every configured server when they open, so only what answers initialize and
-// tools/list is imported up front. The cluster client (@kubernetes/client-node), the sandbox (--demo),
-// metrics (prom-client), Redis and the HTTP stack are imported by the path that uses them, when it does.
+// tools/list is imported up front. The cluster client, the sandbox (--demo), metrics (prom-client), Redis
+// and the HTTP stack are imported by the path that uses them, when it does; @kubernetes/client-node only
+// for an auth-provider user (src/kube/kubeconfig.ts clientNodeConfig).
 
 function readAuthToken(config: ServerConfig): string | undefined {
   const direct = process.env.KUBE_NODE_LOGS_AUTH_TOKEN?.trim();
@@ -162,15 +163,12 @@ function holdUntilKubeLoaded(transport: Transport, lazy: LazyKube): void {
  * bad kubeconfig or service account fails at once with exit code 2 instead of answering every call with it.
  */
 async function serveHttp(config: ServerConfig, buildKube: () => Promise<KubeClient>, cleanups: (() => Promise<void> | void)[]): Promise<number> {
-  const [{ KubeConfigError }, { createServer }, { startHttpServer }, { RequestScheduler }, { LimitStore, isLimitStoreError }, { ClusterScheduler, clusterKeyPrefix }, { ClusterSessions }, { DEFAULT_SESSION_POLICY }, { Metrics }, { SupportCache }] =
+  const [{ KubeConfigError }, { createServer }, { startHttpServer }, { RequestScheduler }, { DEFAULT_SESSION_POLICY }, { Metrics }, { SupportCache }] =
     await Promise.all([
-      import('./kube/kubeconfig.js'),
+      import('./kube/kubeconfig-error.js'),
       import('./server.js'),
       import('./http/http-server.js'),
       import('./limits/scheduler.js'),
-      import('./limits/limit-store.js'),
-      import('./limits/cluster-scheduler.js'),
-      import('./http/cluster-sessions.js'),
       import('./http/sessions.js'),
       import('./metrics.js'),
       import('./nodelogs/support-cache.js'),
@@ -201,6 +199,12 @@ async function serveHttp(config: ServerConfig, buildKube: () => Promise<KubeClie
   let cluster: { store: LimitStore; scheduler: ClusterScheduler; sessions: ClusterSessions } | undefined;
   let scheduler: NodeScheduler;
   if (redisUrl) {
+    // Redis (ioredis, bottleneck's cluster mode) only where it is configured.
+    const [{ LimitStore, isLimitStoreError }, { ClusterScheduler, clusterKeyPrefix }, { ClusterSessions }] = await Promise.all([
+      import('./limits/limit-store.js'),
+      import('./limits/cluster-scheduler.js'),
+      import('./http/cluster-sessions.js'),
+    ]);
     const store = new LimitStore({
       url: redisUrl,
       onStateChange: (up, why) => {
