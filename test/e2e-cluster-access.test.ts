@@ -46,10 +46,10 @@ afterAll(async () => {
 });
 
 describe('loading cluster access', () => {
-  it('merges several KUBECONFIG paths and picks a context from any of them', () => {
+  it('merges several KUBECONFIG paths and picks a context from any of them', async () => {
     const second = path.join(dir, 'second.yaml');
     writeFileSync(second, kubeconfigWithUser(`    token: ${JSON.stringify(sandbox.tokens.restricted)}`).replace(/name: c\b/g, 'name: other').replace('current-context: c', 'current-context: other'));
-    const kc = loadKubeConfig({ kubeconfig: `${sandbox.kubeconfigPath}${path.delimiter}${second}`, context: 'other', env: {} });
+    const kc = await loadKubeConfig({ kubeconfig: `${sandbox.kubeconfigPath}${path.delimiter}${second}`, context: 'other', env: {} });
     expect(kc.getCurrentContext()).toBe('other');
     expect(kc.getContexts().map((c) => c.name)).toEqual(expect.arrayContaining(['sandbox-admin', 'sandbox-restricted', 'other']));
   });
@@ -394,6 +394,22 @@ describe('tokenFile', () => {
     } finally {
       await mcp.close();
     }
+  });
+});
+
+describe('auth-provider users (client-node serves them, loaded only for them)', () => {
+  it('a gcp auth-provider with an unexpired access-token authenticates', async () => {
+    const kc = kubeconfigFile(
+      'auth-provider.yaml',
+      oneContext(`    auth-provider:
+      name: gcp
+      config:
+        access-token: ${JSON.stringify(sandbox.tokens.admin)}
+        expiry: "2099-01-01T00:00:00Z"`),
+    );
+    const res = await queryLogs(kc);
+    expect(res.isError, res.text).toBeFalsy();
+    expect(res.text).toMatch(/kubelet/);
   });
 });
 

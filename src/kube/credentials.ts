@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import type https from 'node:https';
-import type { ClusterAccess } from './kubeconfig.js';
+import { clientNodeConfig, type ClusterAccess } from './kubeconfig.js';
 import { ExecPlugin, type ExecCredential } from './exec-plugin.js';
 import { KubeError, excerpt } from './errors.js';
 
@@ -41,6 +41,8 @@ async function readBoundedFile(file: string): Promise<Buffer> {
 export class Credentials {
   private readonly files = new Map<string, { value: Buffer; at: number }>();
   readonly plugin?: ExecPlugin;
+  /** client-node's configuration, built the first time an auth-provider user needs it. */
+  private clientNode?: Promise<import('@kubernetes/client-node').KubeConfig>;
 
   /** `pluginEnv`: what a credential plugin inherits (this process's environment, as under kubectl). */
   constructor(
@@ -112,7 +114,8 @@ export class Credentials {
       if (user.authProvider && !headers.Authorization) {
         // Legacy auth-provider plugins (oidc, azure, gcp) stay client-node's: it refreshes their tokens.
         const opts: https.RequestOptions = { headers: {} };
-        await (this.access.kc as unknown as { applyAuthorizationHeader(o: https.RequestOptions): Promise<void> }).applyAuthorizationHeader(opts);
+        this.clientNode ??= clientNodeConfig(this.access);
+        await ((await this.clientNode) as unknown as { applyAuthorizationHeader(o: https.RequestOptions): Promise<void> }).applyAuthorizationHeader(opts);
         Object.assign(headers, opts.headers);
       }
       const imp = user.impersonate;

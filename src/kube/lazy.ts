@@ -12,8 +12,8 @@ export interface LazyKube {
 }
 
 /**
- * A KubeClient whose construction (importing @kubernetes/client-node, ≈0.7 s and ≈110 MB, reading the
- * kubeconfig, and for --demo starting the sandbox) waits for the first call that needs the cluster, so
+ * A KubeClient whose construction (importing the cluster access modules, reading the kubeconfig, and for
+ * --demo starting the sandbox) waits for the first call that needs the cluster, so
  * that initialize and tools/list are answered without it. A failed build (a bad kubeconfig) is retried on
  * the next call: the user may fix the file without restarting the assistant.
  */
