@@ -1,3 +1,4 @@
+import { escapeBlockLine } from '../logs/block-tag.js';
 import { createRedactor } from '../logs/redact.js';
 import { redactProxy, type Route } from './proxy-route.js';
 
@@ -53,6 +54,14 @@ export function excerpt(text: string, max = 200): string {
   if (open !== -1 && cut.indexOf(']', open) === -1) cut = cut.slice(0, open);
   if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
   return `${cut}…`;
+}
+
+/**
+ * An excerpt of node-written text shown outside the untrusted block (node status fields, kubelet in-band
+ * messages): redacted and clipped like every excerpt, and stripped of look-alikes of the block's tags.
+ */
+export function untrustedExcerpt(text: string, max: number): string {
+  return escapeBlockLine(excerpt(text, max), '');
 }
 
 const HTML_HEAD = /^\s*(?:<!doctype html|<html|<head|<body|<\?xml|<!--)/i;

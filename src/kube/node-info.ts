@@ -1,6 +1,5 @@
 import type { V1Node } from '@kubernetes/client-node';
-import { escapeBlockLine } from '../logs/block-tag.js';
-import { excerpt } from './errors.js';
+import { untrustedExcerpt } from './errors.js';
 
 export type NodeOs = 'linux' | 'windows' | 'unknown';
 
@@ -42,7 +41,7 @@ export function nodeOs(node: V1Node): NodeOs {
  * look-alikes of the block's tags, like every other excerpt of node text.
  */
 function nodeText(s: string | undefined, max: number): string | undefined {
-  return s === undefined ? undefined : escapeBlockLine(excerpt(s, max), '');
+  return s === undefined ? undefined : untrustedExcerpt(s, max);
 }
 
 export function summarizeNode(node: V1Node): NodeSummary {

@@ -6,7 +6,7 @@ import type { ServerConfig } from '../config.js';
 import type { KubeClient } from '../kube/client.js';
 import { classifyLogAnswer, type LogFailure } from '../kube/kubelet-answer.js';
 import { classifyInbandLine, classifyWindowsInbandLine, type InbandKind } from '../logs/inband.js';
-import { KubeError, excerpt } from '../kube/errors.js';
+import { KubeError, untrustedExcerpt } from '../kube/errors.js';
 import type { KubeResponse } from '../kube/transport.js';
 import type { NodeScheduler } from '../limits/scheduler.js';
 import type { Metrics } from '../metrics.js';
@@ -21,7 +21,6 @@ import type { LogRequestPlan } from '../query/types.js';
 import { fileLoggerCandidates, fileLoggerFallback, mergeSources, queryFile } from './query-file.js';
 import { promoteUnitState, restartFact } from './unit-state.js';
 import { joinWrappedRows } from './windows-table.js';
-import { escapeBlockLine } from '../logs/block-tag.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MergedDigest } from '../logs/merge.js';
 
@@ -412,9 +411,8 @@ async function queryJournal(
 }
 
 function sanitizeShort(s: string): string {
-  // Kubelet in-band text lands in notices, outside the untrusted block: redacted and clipped like every other
-  // excerpt of node text, and no tag look-alikes.
-  return escapeBlockLine(excerpt(s, 160), '');
+  // Kubelet in-band text lands in notices, outside the untrusted block.
+  return untrustedExcerpt(s, 160);
 }
 
 /**
