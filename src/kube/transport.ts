@@ -79,11 +79,6 @@ export class KubeTransport {
     return undefined;
   }
 
-  /** The credential plugin's name, if the user has one (for messages). */
-  get pluginName(): string | undefined {
-    return this.credentials.plugin?.name;
-  }
-
   private agentFor(tls: RequestCredentials['tls']): http.Agent {
     const isHttps = this.url.protocol === 'https:';
     const key = createHash('sha256')

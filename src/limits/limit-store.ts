@@ -75,23 +75,6 @@ export class LimitStore {
     return () => this.listeners.delete(fn);
   }
 
-  /** Resolves when the store is up, or rejects after timeoutMs. */
-  waitUp(timeoutMs: number): Promise<void> {
-    if (this.upState) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => {
-        off();
-        reject(new Error(`Redis not reachable within ${timeoutMs} ms${this.lastError ? ` (${this.lastError})` : ''}`));
-      }, timeoutMs);
-      const off = this.onChange((up) => {
-        if (!up) return;
-        clearTimeout(t);
-        off();
-        resolve();
-      });
-    });
-  }
-
   private async ping(): Promise<void> {
     if (this.closed) return;
     if (this.client.status !== 'ready') {
