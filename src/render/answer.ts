@@ -479,7 +479,7 @@ class Ctx {
     room -= title;
     if (room <= 0 || entries.length === 0) return { pieces: [], covered: 0 };
     // Built newest first, then reversed.
-    type Item = { kind: 'ref'; id: number; n: number; first?: number; last?: number; nodes: Set<string> } | { kind: 'line'; text: string; key: string; template: number; nodes: string[]; line: string; node?: string };
+    type Item = { kind: 'ref'; id: number; n: number; first?: number; last?: number; nodes: Set<string> } | { kind: 'line'; key: string; template: number; nodes: string[]; line: string };
     const items: Item[] = [];
     const year = new Date().getUTCFullYear();
     let covered = 0;
@@ -494,16 +494,16 @@ class Ctx {
     for (let i = entries.length - 1; i >= 0; i--) {
       const e = entries[i]!;
       const row = e.template >= 0 ? rowOfTemplate[e.template] : undefined;
-      const t = parseLineTime(e.line, year);
-      const prev = items[items.length - 1];
       if (row && textShown.has(row)) {
         covered++;
         continue;
       }
+      const prev = items[items.length - 1];
       const id = row ? row.id : e.template + 1;
       const prevId = prev?.kind === 'ref' ? prev.id : prev?.kind === 'line' ? (prev.template >= 0 ? (rowOfTemplate[prev.template]?.id ?? prev.template + 1) : 0) : -1;
-      if ((row && textShown.has(row)) || (prevId === id && id > 0)) {
-        // Shown above without examples, or an older line of the same template as the newer one: a reference.
+      if (prevId === id && id > 0) {
+        // An older line of the same template as the newer one: a reference.
+        const t = parseLineTime(e.line, year);
         if (prev?.kind === 'ref' && prev.id === id) {
           const before = cost(prev);
           prev.n++;
@@ -540,7 +540,7 @@ class Ctx {
         covered++;
         continue;
       }
-      const it: Item = { kind: 'line', text: '', key, template: e.template, nodes: e.node ? [e.node] : [], line: e.line, node: e.node };
+      const it: Item = { kind: 'line', key, template: e.template, nodes: e.node ? [e.node] : [], line: e.line };
       if (used + cost(it) > room) break;
       used += cost(it);
       items.push(it);
