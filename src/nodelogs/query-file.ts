@@ -199,6 +199,8 @@ export async function fileLoggerFallback(
   return { parts, notices, byteCapHit };
 }
 
-export function mergeSources(parts: { service: string; file: string; digest: LogDigest }[]): MergedDigest {
+/** The digests of a file-logger's files as one (a single file's digest as it is). */
+export function mergeSources(parts: { service: string; file: string; digest: LogDigest }[]): LogDigest | MergedDigest {
+  if (parts.length === 1) return parts[0]!.digest;
   return mergeDigests(parts.map((p) => ({ node: p.file, digest: p.digest })));
 }

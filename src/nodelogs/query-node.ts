@@ -371,7 +371,7 @@ async function queryJournal(
         ...(plan.effective.tailLines === undefined ? [`The file${found.parts.length > 1 ? 's were' : ' was'} read for at most the last ${deps.config.defaultTailLines} matching lines (--default-tail-lines).`] : []),
         ...found.notices,
       ];
-      const merged = found.parts.length === 1 ? found.parts[0]!.digest : mergeSources(found.parts);
+      const merged = mergeSources(found.parts);
       return outcome({ ok: true, digest: merged, notices: fileNotices, byteCapHit: found.byteCapHit, elapsedMs: Date.now() - started });
     }
     // With a pattern, journalctl's "-- No entries --" was dropped above (it would tell a right guess of a
@@ -384,7 +384,7 @@ async function queryJournal(
       if (!asked && services.length) {
         const found = await fileLoggerFallback(deps, node, plan, services, signal, keepTail);
         if (found.parts.length > 0) {
-          const merged = found.parts.length === 1 ? found.parts[0]!.digest : mergeSources(found.parts);
+          const merged = mergeSources(found.parts);
           return outcome({
             ok: true,
             digest: merged,
