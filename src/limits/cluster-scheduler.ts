@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LimitStore } from './limit-store.js';
+import { withTimeout } from './deadline.js';
 import { LeaseReaper, type LimiterRef } from './lease-reaper.js';
 import { LimitStoreUnavailableError, RequestScheduler, type NodeScheduler, type SchedulerLimits } from './scheduler.js';
 
@@ -171,7 +172,3 @@ function shortMessage(err: unknown): string {
   return String((err as Error)?.message ?? err).slice(0, 160);
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(t));
-}

@@ -12,3 +12,9 @@ export function deadlineSignal(ms: number, parent?: AbortSignal): AbortSignal {
   signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   return signal;
 }
+
+/** `p`, or a rejection with `message` after `ms` (the timer is cleared either way). */
+export function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(t));
+}

@@ -1,5 +1,6 @@
 import Bottleneck from 'bottleneck';
 import { Redis, type RedisOptions } from 'ioredis';
+import { withTimeout } from './deadline.js';
 import { fixRedis7ScriptErrors } from './redis7-errors.js';
 
 export interface LimitStoreOptions {
@@ -81,21 +82,13 @@ export class LimitStore {
       this.setUp(false, `connection ${this.client.status}`);
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        this.client.ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer to PING within ${this.pingMs} ms`)), this.pingMs);
-        }),
-      ]);
+      await withTimeout(this.client.ping(), this.pingMs, `no answer to PING within ${this.pingMs} ms`);
       this.misses = 0;
       this.setUp(true, 'PING answered');
     } catch (err) {
       this.noteError('ping', err);
       if (++this.misses >= this.missesToOpen) this.setUp(false, (err as Error).message);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
