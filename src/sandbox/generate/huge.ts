@@ -145,17 +145,22 @@ function p2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
+/** A pre-rendered line body: its head, clock kind and tail, and the whole line's length. */
+function toBody([h, clock, tail]: [string, Clock, string]): Body {
+  const head = Buffer.from(h);
+  const tl = Buffer.from(tail);
+  const clockLen = clock === Clock.Klog ? 20 : clock === Clock.Rfc ? 26 : 0;
+  return { head, clock, tail: tl, len: STAMP_LEN + head.length + clockLen + tl.length };
+}
+
 function buildBodies(rng: Rng, host: string, freshIds: boolean): Body[] {
   const bodies: Body[] = [];
   for (const t of TEMPLATES) {
     for (let v = 0; v < VARIANTS_PER_TEMPLATE; v++) {
       const draws: Draw[] = [];
-      const [h, clock, tail] = t.make(freshIds ? recording(rng, draws) : rng, host);
-      const head = Buffer.from(h);
-      const tl = Buffer.from(tail);
-      const clockLen = clock === Clock.Klog ? 20 : clock === Clock.Rfc ? 26 : 0;
-      const body: Body = { head, clock, tail: tl, len: STAMP_LEN + head.length + clockLen + tl.length };
-      if (freshIds) body.fresh = findFreshRuns(t, host, draws, [h, clock, tail]);
+      const made = t.make(freshIds ? recording(rng, draws) : rng, host);
+      const body = toBody(made);
+      if (freshIds) body.fresh = findFreshRuns(t, host, draws, made);
       bodies.push(body);
     }
   }
@@ -279,12 +284,7 @@ export function hugeJournalStream(opts: HugeJournalOptions): Readable {
   const freshIds = opts.freshIds === true;
   const bodies = buildBodies(rng, host, freshIds);
   const picks = buildPicks(rng);
-  const plants = PLANTED_ERRORS.slice(0, Math.max(0, opts.plantedErrors ?? 0)).map(([src, , msg]) => {
-    const [h, clock, tail] = kubelet('E', src, msg)(host);
-    const head = Buffer.from(h);
-    const tl = Buffer.from(tail);
-    return { head, clock, tail: tl, len: STAMP_LEN + head.length + 20 + tl.length } as Body;
-  });
+  const plants = PLANTED_ERRORS.slice(0, Math.max(0, opts.plantedErrors ?? 0)).map(([src, , msg]) => toBody(kubelet('E', src, msg)(host)));
   const gaps = new Uint32Array(4096);
   for (let i = 0; i < gaps.length; i++) gaps[i] = Math.floor(-Math.log(1 - rng.next()) * MEAN_GAP_USEC);
   const maxLen = bodies.reduce((m, b) => Math.max(m, b.len), 0);
